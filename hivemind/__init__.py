@@ -1,0 +1,3 @@
+"""HiveMind: repository -> typed plan -> CDK stacks -> CloudFormation deployment."""
+
+__version__ = "0.1.0"
