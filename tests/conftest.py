@@ -1,0 +1,24 @@
+"""Suite-wide isolation: no test reads the developer's ~/.hivemind, AWS credentials or API keys."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+_LEAKY_ENV = (
+    "AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION", "AWS_REGION",
+    "OPENAI_API_KEY", "OPENAI_BASE_URL", "HIVEMIND_MODEL",
+)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path_factory, monkeypatch):
+    for name in _LEAKY_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HIVEMIND_HOME", str(tmp_path_factory.mktemp("hivemind-home")))
+    # boto3 must never find a real config or credentials file on the developer's machine.
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
