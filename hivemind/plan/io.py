@@ -32,7 +32,8 @@ def _location(loc: tuple) -> str:
 def format_validation_error(error: ValidationError, source: str) -> str:
     """One line naming the file, the field and what is wrong (plus a count of further problems)."""
     problems = error.errors()
-    first = problems[0]
+    # A typo'd key also makes the real key "missing": name the typo first, it explains both.
+    first = sorted(problems, key=lambda p: p["type"] != "extra_forbidden")[0]
     loc = _location(tuple(p for p in first["loc"] if not (isinstance(p, str) and p.startswith("function-"))))
     message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
