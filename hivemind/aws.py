@@ -1,0 +1,65 @@
+"""boto3 sessions and clients for HiveMind: adaptive retries, endpoint override, clear errors."""
+from __future__ import annotations
+
+import functools
+from contextlib import contextmanager
+from typing import Iterator
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import (
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+    ProfileNotFound,
+    ConnectTimeoutError,
+    ReadTimeoutError,
+)
+
+from .errors import HivemindError
+
+# Throttling on CloudFormation/EC2 Describe* calls is routine during big deploys: let botocore's
+# adaptive mode back off client-side instead of hand-written sleep loops.
+CLIENT_CONFIG = Config(
+    retries={"max_attempts": 10, "mode": "adaptive"},
+    connect_timeout=10,
+    read_timeout=60,
+    user_agent_extra="hivemind/0.1",
+)
+
+
+class AwsError(HivemindError):
+    """AWS unreachable, no credentials, or an API call refused: one line for the user."""
+
+
+@functools.lru_cache(maxsize=8)
+def _session(region: str) -> boto3.session.Session:
+    return boto3.session.Session(region_name=region)
+
+
+def client(service: str, region: str):
+    """A boto3 client for `service` in `region` (AWS_ENDPOINT_URL is honoured by boto3 itself)."""
+    try:
+        return _session(region).client(service, config=CLIENT_CONFIG)
+    except ProfileNotFound as exc:
+        raise AwsError(f"AWS profile not found: {exc.kwargs.get('profile')}") from None
+    except NoRegionError:
+        raise AwsError("no AWS region configured (set it in the plan or AWS_DEFAULT_REGION)") from None
+
+
+@contextmanager
+def aws_errors(action: str) -> Iterator[None]:
+    """Translate botocore failures raised inside the block into one-line AwsErrors."""
+    try:
+        yield
+    except (NoCredentialsError, PartialCredentialsError):
+        raise AwsError(
+            f"{action}: no AWS credentials found (set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)"
+        ) from None
+    except (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError) as exc:
+        raise AwsError(f"{action}: cannot reach AWS endpoint ({exc.__class__.__name__}: {exc})") from None
+    except ClientError as exc:
+        err = exc.response.get("Error", {})
+        raise AwsError(f"{action}: {err.get('Code', 'Error')}: {err.get('Message', str(exc))}") from None
