@@ -1,0 +1,1 @@
+"""Lifecycle workflows: each CLI command calls exactly one of these."""
