@@ -1,13 +1,85 @@
-"""`hivemind schema` (and `hivemind plan`, added by the recon stage)."""
+"""`hivemind plan` and `hivemind schema`."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Optional
 
-from ..plan import DeploymentPlan
-from .app import app, console
+import typer
+from rich.table import Table
+
+from ..errors import HivemindError
+from ..plan import DeploymentPlan, dump_plan_json
+from .app import app, console, err_console
 
 
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of hivemind.yaml (for editors and CI validation)."""
     console.print_json(json.dumps(DeploymentPlan.model_json_schema()))
+
+
+@app.command("plan")
+def plan_command(
+    repo: Path = typer.Argument(..., help="Repository folder to analyse."),
+    description: str = typer.Argument("", help="What the app is, in a few words (kept in the plan)."),
+    production: bool = typer.Option(False, "--production", help="Size for production: 2+ instances, Multi-AZ, replica, backups."),
+    stage_1: bool = typer.Option(False, "--stage-1", help="Size for stage-1: the cheapest honest setup."),
+    xray: Optional[bool] = typer.Option(None, "--xray/--no-xray", help="Turn AWS X-Ray tracing on (or off)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON on stdout and nothing else."),
+    force: bool = typer.Option(False, "--force", help="Re-analyse even if hivemind.yaml exists (drops your edits)."),
+    name: Optional[str] = typer.Option(None, "--name", help="Deployment name (default: from the folder name)."),
+) -> None:
+    """Analyse REPO and write REPO/hivemind.yaml: services, database, cache, with evidence."""
+    from ..workflows.plan import build_plan
+
+    if production and stage_1:
+        raise HivemindError("--production and --stage-1 are mutually exclusive")
+    stage = "production" if production else "stage-1" if stage_1 else None
+    result = build_plan(repo, description=description, stage=stage, xray=xray, force=force, name=name)
+    if as_json:
+        # Plain print: rich would wrap or colour it, and --json output must parse.
+        typer.echo(dump_plan_json(result.plan))
+        return
+    if result.kept_existing:
+        err_console.print(f"kept your edits in {result.path} (use --force to re-analyse)", highlight=False)
+    show_plan(result.plan)
+    console.print(f"wrote {result.path}", highlight=False)
+
+
+def show_plan(plan: DeploymentPlan) -> None:
+    """Rich tables: services, data stores, then the evidence for each inferred value."""
+    services = Table(title=f"{plan.name} ({plan.stage}, {plan.region})", title_justify="left")
+    for column in ("service", "kind", "runtime", "framework", "port", "start command", "health", "root"):
+        services.add_column(column, overflow="fold")
+    for s in plan.services:
+        services.add_row(s.name, s.kind, s.runtime, s.framework or "-", str(s.port) if s.port else "-",
+                         s.start_command or "-", s.health_check_path if s.kind == "web" else "-", s.root)
+    console.print(services)
+    stores = Table(show_header=True)
+    stores.add_column("store")
+    stores.add_column("engine")
+    stores.add_column("size")
+    if plan.database:
+        db = plan.database
+        stores.add_row("database", f"{db.engine} {db.version}",
+                       f"{db.instance_class}, {'Multi-AZ' if db.multi_az else 'single-AZ'}, {db.read_replicas} replica(s), "
+                       f"{db.backup_retention_days}-day backups")
+    else:
+        stores.add_row("database", "none", "-")
+    if plan.cache:
+        stores.add_row("cache", f"{plan.cache.engine} {plan.cache.version}", f"{plan.cache.node_type} x{plan.cache.num_nodes}")
+    else:
+        stores.add_row("cache", "none", "-")
+    console.print(stores)
+    obs = plan.observability
+    console.print(f"observability: dashboard {'on' if obs.dashboard else 'off'}, alarms {'on' if obs.alarms else 'off'}, "
+                  f"X-Ray {'on' if obs.xray else 'off'}" + (f"  description: {plan.description}" if plan.description else ""),
+                  highlight=False)
+    if plan.evidence:
+        evidence = Table(title="evidence", title_justify="left")
+        for column in ("field", "value", "source", "reason"):
+            evidence.add_column(column, overflow="fold")
+        for e in plan.evidence:
+            evidence.add_row(e.field, e.value, e.source, e.reason)
+        console.print(evidence)

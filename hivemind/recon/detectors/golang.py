@@ -1,0 +1,49 @@
+"""Go: go.mod names the module and web framework; the main package gives the build target."""
+from __future__ import annotations
+
+import re
+
+from ..draft import Findings, Rank
+from ..ports import port_in_code, reads_port_env
+from ..repo import RepoView, is_app_path, parent_of
+
+FRAMEWORKS = (
+    ("github.com/gin-gonic/gin", "gin"), ("github.com/labstack/echo", "echo"),
+    ("github.com/gofiber/fiber", "fiber"), ("github.com/go-chi/chi", "chi"),
+    ("github.com/gorilla/mux", "gorilla"),
+)
+DEFAULT_PORT = 8080
+_MAIN_PACKAGE = re.compile(r"^package main\b")
+_NET_HTTP = re.compile(r'"net/http"')
+
+
+def detect(repo: RepoView, found: Findings) -> None:
+    for rel in repo.named("go.mod"):
+        root = parent_of(rel)
+        if not is_app_path(root):
+            continue
+        files = repo.source_files(root, (".go",), prefer=("main.go", "server.go"))
+        files = [f for f in files if not f.endswith("_test.go")]
+        mains = [f for f in files if repo.first(f, _MAIN_PACKAGE)]
+        if not mains:
+            continue  # a library module
+        main_dir = parent_of(mains[0])
+        inside = "." if main_dir == root else "./" + (main_dir if root == "." else main_dir[len(root) + 1:])
+        draft = found.add_service(root)
+        draft.claim("runtime", "go", rel, 1, "go.mod present", Rank.MANIFEST)
+        framework = None
+        for module, name in FRAMEWORKS:
+            if hit := repo.first(rel, re.compile(re.escape(module))):
+                framework = name
+                draft.claim("framework", name, rel, hit[0], f"requires {module}", Rank.MANIFEST)
+                break
+        if framework is None and (hit := next(((f, h[0]) for f in mains if (h := repo.first(f, _NET_HTTP))), None)):
+            draft.claim("framework", "net/http", hit[0], hit[1], "imports net/http", Rank.CODE)
+        draft.claim("build_command", f"go build -o bin/app {inside}", mains[0], 1, "package main", Rank.SCRIPT)
+        draft.claim("start_command", "./bin/app", mains[0], 1, "the binary built from package main", Rank.SCRIPT)
+        if hit := port_in_code(repo, files, "go"):
+            port, path, line, why = hit
+            draft.claim("port", port, path, line, why, Rank.CODE)
+        if where := reads_port_env(repo, files):
+            draft.claim("reads_port_env", True, where[0], where[1], "reads the PORT environment variable", Rank.CODE)
+        draft.claim("port", DEFAULT_PORT, None, None, "Go web default port", Rank.DEFAULT)

@@ -1,0 +1,103 @@
+"""Node.js: package.json dependencies name the framework; scripts give build and start."""
+from __future__ import annotations
+
+import json
+import re
+
+from ..draft import Findings, Rank
+from ..ports import port_in_code, port_in_command, reads_port_env
+from ..repo import RepoView, is_app_path, join, parent_of
+
+# Most specific first: a Nest app also depends on express.
+FRAMEWORKS = (
+    ("@nestjs/core", "nest"), ("next", "next"), ("fastify", "fastify"), ("koa", "koa"),
+    ("express", "express"), ("@hapi/hapi", "hapi"),
+)
+DEFAULT_PORT = 3000
+ENTRY_FILES = (
+    "server.js", "server.ts", "index.js", "index.ts", "app.js", "app.ts", "main.ts", "main.js",
+    "server.mjs", "index.mjs", "app.mjs",
+)
+SOURCE_SUFFIXES = (".js", ".mjs", ".cjs", ".ts")
+
+
+def load_package(repo: RepoView, rel: str) -> dict | None:
+    """package.json as a dict, or None when it is not valid JSON (a detector never raises)."""
+    text = repo.read(rel)
+    try:
+        data = json.loads(text) if text else None
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def dependencies(package: dict) -> dict[str, str]:
+    deps: dict[str, str] = {}
+    for key in ("dependencies", "devDependencies", "peerDependencies"):
+        section = package.get(key)
+        if isinstance(section, dict):
+            deps.update({str(k): str(v) for k, v in section.items()})
+    return deps
+
+
+def line_of(repo: RepoView, rel: str, key: str) -> int | None:
+    hit = repo.first(rel, re.compile(r'"' + re.escape(key) + r'"\s*:'))
+    return hit[0] if hit else None
+
+
+def install_command(repo: RepoView, root: str) -> str:
+    if repo.in_root(root, "pnpm-lock.yaml"):
+        return "pnpm install --frozen-lockfile"
+    if repo.in_root(root, "yarn.lock"):
+        return "yarn install --frozen-lockfile"
+    if repo.in_root(root, "package-lock.json") or repo.in_root(root, "npm-shrinkwrap.json"):
+        return "npm ci"
+    return "npm install"
+
+
+def detect(repo: RepoView, found: Findings) -> None:
+    for rel in repo.named("package.json"):
+        root = parent_of(rel)
+        if not is_app_path(root):
+            continue
+        package = load_package(repo, rel)
+        if package is None:
+            continue
+        deps = dependencies(package)
+        scripts = package.get("scripts") if isinstance(package.get("scripts"), dict) else {}
+        framework = next(((dep, name) for dep, name in FRAMEWORKS if dep in deps), None)
+        start_script = scripts.get("start") if isinstance(scripts.get("start"), str) else None
+        main = package.get("main") if isinstance(package.get("main"), str) else None
+        entry = next((repo.in_root(root, f) for f in ENTRY_FILES if repo.in_root(root, f)), None)
+        if framework is None and start_script is None:
+            continue  # a library or a front-end build: the static detector decides
+        draft = found.add_service(root)
+        draft.claim("runtime", "node", rel, None, "package.json present", Rank.MANIFEST)
+        if framework:
+            dep, name = framework
+            draft.claim("framework", name, rel, line_of(repo, rel, dep), f"depends on {dep}", Rank.MANIFEST)
+
+        build = install_command(repo, root)
+        if isinstance(scripts.get("build"), str):
+            build += " && npm run build"
+        draft.claim("build_command", build, rel, line_of(repo, rel, "build") if "build" in scripts else None,
+                    "install dependencies" + (", then the build script" if "build" in scripts else ""), Rank.SCRIPT)
+        if start_script:
+            draft.claim("start_command", "npm start", rel, line_of(repo, rel, "start"),
+                        f"start script: {start_script}", Rank.SCRIPT)
+            if port := port_in_command(start_script):
+                draft.claim("port", port, rel, line_of(repo, rel, "start"), f"start script: {start_script}", Rank.SCRIPT)
+        else:
+            target = join(root, main) if main and repo.in_root(root, main) else entry
+            if target:
+                inside = target if root == "." else target[len(root) + 1:]
+                draft.claim("start_command", f"node {inside}", target, None, "entry file", Rank.DEFAULT - 5)
+
+        files = repo.source_files(root, SOURCE_SUFFIXES, prefer=ENTRY_FILES)
+        if hit := port_in_code(repo, files, "js"):
+            port, path, line, why = hit
+            draft.claim("port", port, path, line, why, Rank.CODE)
+        if where := reads_port_env(repo, files):
+            draft.claim("reads_port_env", True, where[0], where[1], "reads process.env.PORT", Rank.CODE)
+        draft.claim("port", DEFAULT_PORT, None, None,
+                    f"{framework[1] if framework else 'node'} default port", Rank.DEFAULT)

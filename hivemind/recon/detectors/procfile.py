@@ -1,0 +1,79 @@
+"""Procfile: each `name: command` line is a process; `web` serves HTTP, every other one is a worker.
+
+With a Procfile the processes it lists are the services of its folder (as on Heroku): the
+language detectors still supply runtime, framework and build, the Procfile supplies the commands.
+"""
+from __future__ import annotations
+
+import re
+
+from ..draft import Findings, ProcessDecl, Rank
+from ..ports import port_in_command
+from ..repo import RepoView, is_app_path, parent_of
+
+_LINE = re.compile(r"^([A-Za-z0-9_-]+)\s*:\s*(.+?)\s*$")
+# Processes that run once per release, not continuously.
+ONE_OFF = frozenset({"release", "postdeploy", "predeploy"})
+_WORKER_FRAMEWORKS = (
+    (re.compile(r"\bcelery\b.*\bworker\b"), "celery", "python"), (re.compile(r"\bcelery\b.*\bbeat\b"), "celery-beat", "python"),
+    (re.compile(r"\brq\s+worker\b"), "rq", "python"), (re.compile(r"\bdramatiq\b"), "dramatiq", "python"),
+    (re.compile(r"\barq\b"), "arq", "python"), (re.compile(r"\bsidekiq\b"), "sidekiq", "ruby"),
+    (re.compile(r"\bqueue:work\b"), "laravel-queue", "php"),
+)
+_RUNTIME_BY_COMMAND = (
+    (re.compile(r"^(?:node|npm|yarn|pnpm|npx)\b"), "node"),
+    (re.compile(r"^(?:gunicorn|uvicorn|python3?|celery|rq|dramatiq|arq|hypercorn|daphne|waitress-serve|flask)\b"), "python"),
+    (re.compile(r"^(?:bundle|rails|puma|rackup|ruby)\b"), "ruby"),
+    (re.compile(r"^php\b"), "php"), (re.compile(r"^java\b"), "java"),
+)
+
+
+def parse(repo: RepoView, rel: str) -> list[ProcessDecl]:
+    processes = []
+    for number, line in enumerate(repo.lines(rel), start=1):
+        match = _LINE.match(line)
+        if match and not line.lstrip().startswith("#"):
+            processes.append(ProcessDecl(match.group(1).lower(), match.group(2), rel, number))
+    return processes
+
+
+def detect(repo: RepoView, found: Findings) -> None:
+    for rel in repo.named("Procfile"):
+        root = parent_of(rel)
+        if not is_app_path(root):
+            continue
+        processes = [p for p in parse(repo, rel) if p.name not in ONE_OFF]
+        if not processes:
+            continue
+        found.processes[root] = processes
+        detected = found.services_at(root)
+        base = found.service(root) or (detected[0] if detected else None)
+        # Snapshot before the loop: each process inherits what the language detectors saw, not
+        # what an earlier Procfile line added.
+        inherited = {f: list(base.claims.get(f, [])) for f in ("runtime", "build_command", "framework", "port")} if base else {}
+        names = {p.name for p in processes}
+        # Heroku semantics: only the listed processes run.
+        found.services = [s for s in found.services if s.root != root or s.role in names or (s.role == "worker" and "worker" in names)]
+        for process in processes:
+            role = "web" if process.name == "web" else process.name
+            draft = found.add_service(root, role)
+            if base is not None and base is not draft:
+                for field in ("runtime", "build_command") + (("framework", "port") if role == "web" else ()):
+                    draft.claims.setdefault(field, []).extend(inherited[field])
+            command_runtime = next((rt for pattern, rt in _RUNTIME_BY_COMMAND if pattern.search(process.command)), None)
+            if command_runtime:
+                # Weaker than a manifest: `python` may just run a helper script of a Node app.
+                draft.claim("runtime", command_runtime, rel, process.line, f"Procfile command runs {command_runtime}",
+                            Rank.DEFAULT - 1)
+            draft.claim("start_command", process.command, rel, process.line, f"Procfile process {process.name}",
+                        Rank.PROCFILE)
+            if role == "web":
+                draft.claim("kind", "web", rel, process.line, "Procfile web process", Rank.PROCFILE)
+                if port := port_in_command(process.command):
+                    draft.claim("port", port, rel, process.line, "port in the Procfile command", Rank.PROCFILE)
+            else:
+                draft.claim("kind", "worker", rel, process.line, f"Procfile process {process.name} is not web",
+                            Rank.PROCFILE)
+                worker = next((name for pattern, name, _ in _WORKER_FRAMEWORKS if pattern.search(process.command)), None)
+                if worker:
+                    draft.claim("framework", worker, rel, process.line, f"Procfile command runs {worker}", Rank.PROCFILE)

@@ -1,0 +1,168 @@
+"""Python: requirements/pyproject/Pipfile name the framework or worker; code names the app object."""
+from __future__ import annotations
+
+import re
+
+from ..draft import Findings, Rank, ServiceDraft
+from ..ports import port_in_code, reads_port_env
+from ..repo import RepoView, is_app_path, join, parent_of
+
+MANIFEST_NAMES = ("requirements.txt", "pyproject.toml", "Pipfile", "setup.py", "setup.cfg")
+ROOT_MARKERS = ("requirements.txt", "pyproject.toml", "Pipfile", "setup.py", "manage.py")
+WEB_FRAMEWORKS = ("django", "fastapi", "flask", "starlette", "aiohttp", "sanic")
+SERVERS = ("gunicorn", "uvicorn", "hypercorn", "waitress", "daphne")
+WORKERS = ("celery", "rq", "dramatiq", "arq", "huey")
+DEFAULT_PORTS = {"django": 8000, "fastapi": 8000, "flask": 5000, "starlette": 8000, "aiohttp": 8080,
+                 "sanic": 8000, "wsgi": 8000, "asgi": 8000}
+ENTRY_FILES = ("main.py", "app.py", "server.py", "wsgi.py", "asgi.py", "api.py", "run.py", "manage.py",
+               "application.py", "tasks.py", "worker.py", "celery.py")
+
+_APP_OBJECTS = {
+    "fastapi": re.compile(r"^(\w+)\s*(?::\s*\w+\s*)?=\s*FastAPI\("),
+    "flask": re.compile(r"^(\w+)\s*=\s*Flask\("),
+    "starlette": re.compile(r"^(\w+)\s*=\s*Starlette\("),
+    "aiohttp": re.compile(r"^(\w+)\s*=\s*web\.Application\("),
+    "sanic": re.compile(r"^(\w+)\s*=\s*Sanic\("),
+    "wsgi": re.compile(r"^(application|app)\s*=|^def (application)\("),
+}
+_CELERY_APP = re.compile(r"^(\w+)\s*=\s*Celery\(")
+_ARQ_SETTINGS = re.compile(r"^class (WorkerSettings)\b")
+_DRAMATIQ_ACTOR = re.compile(r"@dramatiq\.actor")
+
+
+def dependency_line(repo: RepoView, root: str, package: str) -> tuple[str, int] | None:
+    """Where `package` is declared as a dependency in one of the root's Python manifests."""
+    name = re.escape(package).replace(r"\-", "[-_]")
+    pattern = re.compile(r"""(?i)(?:^|["'\s\[,])""" + name + r"""(?:\[[\w,\s-]*\])?\s*(?:[<>=!~;"',\]]|$)""")
+    for manifest in MANIFEST_NAMES:
+        rel = repo.in_root(root, manifest)
+        if rel and (hit := repo.first(rel, pattern)):
+            return rel, hit[0]
+    return None
+
+
+def module_of(root: str, rel: str) -> str:
+    inside = rel if root == "." else rel[len(root) + 1:]
+    return inside.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+
+
+def find_object(repo: RepoView, files: list[str], pattern: re.Pattern[str]) -> tuple[str, int, str] | None:
+    for rel in files:
+        if hit := repo.first(rel, pattern):
+            line, match = hit
+            return rel, line, next(g for g in match.groups() if g)
+    return None
+
+
+def install_command(repo: RepoView, root: str) -> str:
+    if repo.in_root(root, "requirements.txt"):
+        return "pip install -r requirements.txt"
+    if repo.in_root(root, "Pipfile"):
+        return "pip install pipenv && pipenv install --system --deploy"
+    return "pip install ."
+
+
+def detect(repo: RepoView, found: Findings) -> None:
+    roots = sorted({parent_of(rel) for rel in repo.named(*ROOT_MARKERS)})
+    for root in roots:
+        if not is_app_path(root):
+            continue
+        deps = {pkg: where for pkg in (*WEB_FRAMEWORKS, *SERVERS, *WORKERS)
+                if (where := dependency_line(repo, root, pkg))}
+        manage = repo.in_root(root, "manage.py")
+        files = repo.source_files(root, (".py",), prefer=ENTRY_FILES)
+        _detect_web(repo, found, root, deps, manage, files)
+        _detect_worker(repo, found, root, deps, files)
+
+
+def _detect_web(repo, found, root, deps, manage, files) -> None:
+    framework = next((f for f in WEB_FRAMEWORKS if f in deps), None)
+    if framework is None and manage:
+        framework = "django"
+    if framework is None:
+        server = next((s for s in SERVERS if s in deps), None)
+        if server is None:
+            return
+        framework = "asgi" if server in ("uvicorn", "hypercorn", "daphne") else "wsgi"
+    if framework in deps:
+        (manifest, line), why = deps[framework], f"depends on {framework}"
+    elif framework == "django":
+        manifest, line, why = manage, None, "manage.py present"
+    else:
+        server = next(s for s in SERVERS if s in deps)
+        (manifest, line), why = deps[server], f"depends on {server}, a {framework.upper()} server"
+    draft = found.add_service(root)
+    draft.claim("runtime", "python", manifest, line, "Python manifest present", Rank.MANIFEST)
+    draft.claim("framework", framework, manifest, line, why, Rank.MANIFEST)
+    draft.claim("build_command", install_command(repo, root), manifest, None, "install requirements", Rank.SCRIPT)
+    _start_command(repo, draft, root, framework, deps, files)
+
+    if hit := port_in_code(repo, files, "py"):
+        port, path, line, why = hit
+        draft.claim("port", port, path, line, why, Rank.CODE)
+    if where := reads_port_env(repo, files):
+        draft.claim("reads_port_env", True, where[0], where[1], "reads the PORT environment variable", Rank.CODE)
+    draft.claim("port", DEFAULT_PORTS[framework], None, None, f"{framework} default port", Rank.DEFAULT)
+
+
+def _start_command(repo, draft: ServiceDraft, root, framework, deps, files) -> None:
+    has = lambda pkg: pkg in deps  # noqa: E731
+    if framework == "django":
+        wsgi = next((f for f in files if f.endswith("/wsgi.py") or f == "wsgi.py"), None)
+        if wsgi and has("gunicorn"):
+            draft.claim("start_command", f"gunicorn {module_of(root, wsgi)}:application --bind 0.0.0.0:{{port}}",
+                        wsgi, None, "Django WSGI module served by gunicorn", Rank.DEFAULT - 10)
+        else:
+            draft.claim("start_command", "python manage.py runserver 0.0.0.0:{port}", join(root, "manage.py"), None,
+                        "Django development server (add gunicorn to requirements for production)", Rank.DEFAULT - 10)
+        return
+    found_app = find_object(repo, files, _APP_OBJECTS.get(framework, _APP_OBJECTS["wsgi"]))
+    if found_app is None:
+        return
+    rel, line, obj = found_app
+    target = f"{module_of(root, rel)}:{obj}"
+    if framework in ("fastapi", "starlette", "asgi") or (framework == "sanic"):
+        command, why = f"uvicorn {target} --host 0.0.0.0 --port {{port}}", "ASGI app served by uvicorn"
+    elif has("gunicorn"):
+        worker = " --worker-class aiohttp.GunicornWebWorker" if framework == "aiohttp" else ""
+        command, why = f"gunicorn {target} --bind 0.0.0.0:{{port}}{worker}", "WSGI app served by gunicorn"
+    elif framework == "flask":
+        command, why = f"flask --app {target} run --host 0.0.0.0 --port {{port}}", "Flask app (add gunicorn for production)"
+    else:
+        command, why = f"python {rel if root == '.' else rel[len(root) + 1:]}", "app module run directly"
+    draft.claim("start_command", command, rel, line, why, Rank.DEFAULT - 10)
+
+
+def _detect_worker(repo, found, root, deps, files) -> None:
+    worker = next((w for w in WORKERS if w in deps), None)
+    if worker is None:
+        return
+    manifest, dep_line = deps[worker]
+    command = None
+    where: tuple[str, int | None] = (manifest, dep_line)
+    if worker == "celery":
+        if hit := find_object(repo, files, _CELERY_APP):
+            rel, line, _ = hit
+            module = module_of(root, rel)
+            # `-A proj` finds proj.celery (Django layout); a top-level tasks.py is `-A tasks`.
+            if module.endswith(".celery"):
+                module = module.rsplit(".", 1)[0]
+            command, where = f"celery -A {module} worker --loglevel=INFO", (rel, line)
+    elif worker == "rq":
+        command = "rq worker --url $REDIS_URL"
+    elif worker == "dramatiq":
+        if hit := next(((rel, h[0]) for rel in files if (h := repo.first(rel, _DRAMATIQ_ACTOR))), None):
+            command, where = f"dramatiq {module_of(root, hit[0])}", hit
+    elif worker == "arq":
+        if hit := find_object(repo, files, _ARQ_SETTINGS):
+            command, where = f"arq {module_of(root, hit[0])}.WorkerSettings", (hit[0], hit[1])
+    elif worker == "huey":
+        command = None
+    if command is None:
+        return
+    draft = found.add_service(root, "worker")
+    draft.claim("kind", "worker", manifest, dep_line, f"depends on {worker}, a task-queue worker", Rank.MANIFEST)
+    draft.claim("runtime", "python", manifest, dep_line, "Python manifest present", Rank.MANIFEST)
+    draft.claim("framework", worker, manifest, dep_line, f"depends on {worker}", Rank.MANIFEST)
+    draft.claim("build_command", install_command(repo, root), manifest, None, "install requirements", Rank.SCRIPT)
+    draft.claim("start_command", command, where[0], where[1], f"{worker} worker entry point", Rank.DEFAULT - 10)

@@ -1,0 +1,63 @@
+"""Static sites: plain HTML in the root or a public/ folder, or a front-end build (Vite, CRA, ...)
+with no server of its own. Served with Python's built-in HTTP server, present on every Linux AMI."""
+from __future__ import annotations
+
+from ..draft import Findings, Rank
+from ..repo import RepoView, join
+from .node import dependencies, install_command, line_of, load_package
+
+# Front-end build tools and the folder each one writes the site to.
+BUILDERS = (
+    ("astro", "astro", "dist"), ("gatsby", "gatsby", "public"), ("react-scripts", "create-react-app", "build"),
+    ("@angular/cli", "angular", "dist"), ("@vue/cli-service", "vue", "dist"), ("vite", "vite", "dist"),
+    ("parcel", "parcel", "dist"), ("@11ty/eleventy", "eleventy", "_site"),
+)
+WEB_ROOTS = ("", "public", "site", "www", "_site", "docs", "html")
+PORT = 8080
+SERVE = "python3 -m http.server {port} --directory {dir}"
+
+
+def detect(repo: RepoView, found: Findings) -> None:
+    for root in sorted({".", *repo.app_roots}):
+        if found.services_at(root):
+            continue
+        if _from_build(repo, found, root) or _inside_service(found, root):
+            continue
+        for web_root in WEB_ROOTS:
+            page = repo.in_root(root, join(web_root, "index.html") if web_root else "index.html")
+            if page is None:
+                continue
+            draft = found.add_service(root)
+            draft.claim("runtime", "static", page, None, "index.html with no server code", Rank.MANIFEST)
+            draft.claim("start_command", SERVE.format(port="{port}", dir=web_root or "."), page, None,
+                        "serve the files as they are", Rank.DEFAULT - 10)
+            draft.claim("port", PORT, None, None, "static file server port", Rank.DEFAULT)
+            break
+
+
+def _inside_service(found: Findings, root: str) -> bool:
+    """Plain HTML inside another service's folder (an app's public/) belongs to that service."""
+    return root != "." and any(s.root == "." or root.startswith(s.root + "/") for s in found.services)
+
+
+def _from_build(repo: RepoView, found: Findings, root: str) -> bool:
+    rel = repo.in_root(root, "package.json")
+    package = load_package(repo, rel) if rel else None
+    if not package:
+        return False
+    deps = dependencies(package)
+    scripts = package.get("scripts") if isinstance(package.get("scripts"), dict) else {}
+    builder = next(((dep, name, out) for dep, name, out in BUILDERS if dep in deps), None)
+    if builder is None or not isinstance(scripts.get("build"), str):
+        return False
+    dep, name, out = builder
+    draft = found.add_service(root)
+    draft.claim("runtime", "static", rel, line_of(repo, rel, dep), f"front-end build with {dep}, no server", Rank.MANIFEST)
+    draft.claim("framework", name, rel, line_of(repo, rel, dep), f"depends on {dep}", Rank.MANIFEST)
+    draft.claim("build_command", f"{install_command(repo, root)} && npm run build", rel, line_of(repo, rel, "build"),
+                f"build script: {scripts['build']}"[:80], Rank.SCRIPT)
+    draft.claim("start_command", SERVE.format(port="{port}", dir=out), rel, None, f"{name} writes the site to {out}/",
+                Rank.DEFAULT - 10)
+    draft.claim("port", PORT, None, None, "static file server port", Rank.DEFAULT)
+    return True
+

@@ -1,0 +1,38 @@
+"""Sample environment files (.env.example and friends): KEY=value lines, with line numbers.
+
+Only samples are read: a real `.env` holds secrets and is never opened.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .repo import RepoView
+
+SAMPLE_NAMES = (
+    ".env.example", ".env.sample", ".env.template", ".env.dist", ".env.defaults",
+    ".env.local.example", "env.example", "example.env", "sample.env",
+)
+_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
+
+
+@dataclass(frozen=True)
+class EnvEntry:
+    key: str
+    value: str
+    path: str
+    line: int
+
+
+def env_samples(repo: RepoView, root: str) -> list[EnvEntry]:
+    entries = []
+    for name in SAMPLE_NAMES:
+        rel = repo.in_root(root, name)
+        if rel is None:
+            continue
+        for number, line in enumerate(repo.lines(rel), start=1):
+            match = _LINE.match(line)
+            if match and not line.lstrip().startswith("#"):
+                value = match.group(2).strip().strip("'\"")
+                entries.append(EnvEntry(match.group(1), value, rel, number))
+    return entries

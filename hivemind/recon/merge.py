@@ -1,0 +1,112 @@
+"""Turn the detectors' claims into a DeploymentPlan: strongest claim per field, each recorded as evidence."""
+from __future__ import annotations
+
+from ..plan import Cache, Database, DeploymentPlan, Evidence, Service, apply_stage
+from .draft import Claim, Findings, ServiceDraft, best
+from .naming import MAX_SERVICE_NAME, safe_name, unique
+
+# A current, supported major unless the repository pins one (docker-compose image tag).
+DEFAULT_DB_VERSIONS = {"postgres": "16", "mysql": "8.0"}
+DEFAULT_REDIS_VERSION = "7.1"
+# For a web process whose runtime gave no port of its own (e.g. a bare Procfile command).
+RUNTIME_DEFAULT_PORTS = {"node": 3000, "python": 8000, "go": 8080, "java": 8080, "ruby": 3000, "php": 8000,
+                         "static": 8080, "docker": 8080}
+
+
+def _evidence(field: str, value: object, claim: Claim) -> Evidence:
+    return Evidence(field=field, value=str(value), source=claim.seen.source, reason=claim.seen.reason,
+                    origin=claim.origin)
+
+
+def _service_name(draft: ServiceDraft, taken: set[str]) -> str:
+    if draft.root == ".":
+        base = safe_name(draft.role, max_length=MAX_SERVICE_NAME, fallback="svc")
+    else:
+        folder = safe_name(draft.root.rsplit("/", 1)[-1], max_length=MAX_SERVICE_NAME, fallback="svc")
+        base = folder if draft.role == "web" else f"{folder}-{safe_name(draft.role, fallback='svc')}"
+    return unique(base[:MAX_SERVICE_NAME].rstrip("-"), taken)
+
+
+def _service(draft: ServiceDraft, index: int, taken: set[str], evidence: list[Evidence]) -> Service:
+    prefix = f"services[{index}]"
+    runtime_claim = draft.best("runtime")
+    kind_claim = draft.best("kind")
+    kind = kind_claim.value if kind_claim else ("web" if draft.role == "web" else "worker")
+    values: dict[str, object] = {"name": _service_name(draft, taken), "kind": kind, "runtime": runtime_claim.value,
+                                 "root": draft.root}
+    evidence.append(_evidence(f"{prefix}.runtime", runtime_claim.value, runtime_claim))
+    if kind_claim:
+        evidence.append(_evidence(f"{prefix}.kind", kind, kind_claim))
+
+    port = None
+    if kind == "web":
+        port_claim = draft.best("port")
+        port = port_claim.value if port_claim else RUNTIME_DEFAULT_PORTS[runtime_claim.value]
+        if port_claim:
+            evidence.append(_evidence(f"{prefix}.port", port, port_claim))
+        else:
+            evidence.append(Evidence(field=f"{prefix}.port", value=str(port), source="default",
+                                     reason=f"{runtime_claim.value} default port", origin="default"))
+    values["port"] = port
+
+    for field in ("framework", "build_command", "start_command", "health_check_path"):
+        claim = draft.best(field)
+        if claim is None or (field == "health_check_path" and kind != "web"):
+            continue
+        value = claim.value
+        if isinstance(value, str) and "{port}" in value:
+            value = value.replace("{port}", str(port or RUNTIME_DEFAULT_PORTS[runtime_claim.value]))
+        values[field] = value
+        evidence.append(_evidence(f"{prefix}.{field}", value, claim))
+
+    reads_port = draft.best("reads_port_env")
+    if port is not None and reads_port:
+        # The app listens where $PORT says; pin it to the port the load balancer targets.
+        values["env"] = {"PORT": str(port)}
+        evidence.append(_evidence(f"{prefix}.env.PORT", port, reads_port))
+    return Service(**values)
+
+
+def _database(found: Findings, evidence: list[Evidence]) -> Database | None:
+    engine_claim = best(found.database)
+    if engine_claim is None:
+        return None
+    engine = engine_claim.value
+    evidence.append(_evidence("database.engine", engine, engine_claim))
+    version_claim = best([c for c in found.database_version if c.value[0] == engine])
+    if version_claim:
+        version = version_claim.value[1]
+        evidence.append(_evidence("database.version", version, version_claim))
+    else:
+        version = DEFAULT_DB_VERSIONS[engine]
+        evidence.append(Evidence(field="database.version", value=version, source="default",
+                                 reason=f"current supported {engine} major version", origin="default"))
+    return Database(engine=engine, version=version)
+
+
+def _cache(found: Findings, evidence: list[Evidence]) -> Cache | None:
+    claim = best(found.cache)
+    if claim is None:
+        return None
+    evidence.append(_evidence("cache.engine", "redis", claim))
+    version_claim = best(found.cache_version)
+    if version_claim:
+        evidence.append(_evidence("cache.version", version_claim.value[1], version_claim))
+    return Cache(version=version_claim.value[1] if version_claim else DEFAULT_REDIS_VERSION)
+
+
+def plan_from_findings(found: Findings, *, name: str, name_reason: str, description: str = "") -> DeploymentPlan | None:
+    """The stage-1 plan the findings describe, or None when they hold no runnable service."""
+    drafts = [d for d in found.services if d.best("runtime") is not None]
+    if not drafts:
+        return None
+    # Web before workers, the repository root before subfolders: stable names and order.
+    drafts.sort(key=lambda d: (d.root != ".", d.root, d.role != "web", d.role))
+    evidence = [Evidence(field="name", value=name, source="default", reason=name_reason, origin="default")]
+    taken: set[str] = set()
+    services = [_service(draft, i, taken, evidence) for i, draft in enumerate(drafts)]
+    plan = DeploymentPlan(
+        name=name, description=description, services=services,
+        database=_database(found, evidence), cache=_cache(found, evidence), evidence=evidence,
+    )
+    return apply_stage(plan, "stage-1")

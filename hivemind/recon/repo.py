@@ -1,0 +1,126 @@
+"""A read-only view of one repository for the detectors: the file index, bounded cached reads,
+line-numbered searches, and which app root (manifest folder) each source file belongs to."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+from pathlib import Path, PurePosixPath
+
+from .walk import DEFAULT_MAX_BYTES, iter_repo_files, read_text_bounded
+
+# Files whose folder is an application root (one service, or several with a Procfile).
+MANIFESTS = frozenset({
+    "package.json", "requirements.txt", "pyproject.toml", "Pipfile", "setup.py", "manage.py",
+    "go.mod", "pom.xml", "build.gradle", "build.gradle.kts", "Gemfile", "composer.json",
+    "Dockerfile", "Procfile", "index.html",
+})
+# Folders whose contents are tests, docs or samples, not the application being deployed.
+NON_APP_DIRS = frozenset({
+    "test", "tests", "__tests__", "spec", "specs", "fixtures", "testdata", "e2e", "cypress",
+    "examples", "example", "samples", "docs", "doc", "benchmarks", "bench", "scripts",
+    "migrations", "static", "public", "assets", "templates",
+})
+# Folders that are web roots of a static site, checked by the static detector on purpose.
+STATIC_ROOT_DIRS = frozenset({"public", "static", "site", "www", "_site", "docs"})
+
+MAX_FILES = 200_000
+MAX_SOURCE_FILES_PER_SCAN = 400
+
+
+class RepoView:
+    def __init__(self, root: Path, files: Iterable[str]):
+        self.root = root
+        self.files: list[str] = sorted(files)
+        self.fileset = frozenset(self.files)
+        self._by_name: dict[str, list[str]] = {}
+        for rel in self.files:
+            self._by_name.setdefault(rel.rsplit("/", 1)[-1], []).append(rel)
+        self.app_roots: list[str] = sorted(
+            {parent_of(rel) for name in MANIFESTS for rel in self._by_name.get(name, ())
+             if is_app_path(parent_of(rel))}
+        )
+        self._app_root_set = frozenset(self.app_roots)
+        self._cache: dict[str, str | None] = {}
+        self._by_root: dict[str, list[str]] | None = None
+
+    @classmethod
+    def scan(cls, root: Path, *, max_files: int = MAX_FILES) -> "RepoView":
+        root = Path(root)
+        return cls(root, (p.relative_to(root).as_posix() for p in iter_repo_files(root, max_files=max_files)))
+
+    # --- reading -------------------------------------------------------------------------
+    def read(self, rel: str, max_bytes: int = DEFAULT_MAX_BYTES) -> str | None:
+        if rel not in self._cache:
+            self._cache[rel] = read_text_bounded(self.root / rel, max_bytes) if rel in self.fileset else None
+        return self._cache[rel]
+
+    def lines(self, rel: str) -> list[str]:
+        text = self.read(rel)
+        return text.splitlines() if text else []
+
+    def search(self, rel: str, pattern: re.Pattern[str]) -> Iterator[tuple[int, re.Match[str]]]:
+        """(1-based line number, match) for each line of `rel` matching `pattern`."""
+        for number, line in enumerate(self.lines(rel), start=1):
+            match = pattern.search(line)
+            if match:
+                yield number, match
+
+    def first(self, rel: str, pattern: re.Pattern[str]) -> tuple[int, re.Match[str]] | None:
+        return next(self.search(rel, pattern), None)
+
+    # --- finding files -------------------------------------------------------------------
+    def named(self, *names: str) -> list[str]:
+        return sorted(rel for name in names for rel in self._by_name.get(name, ()))
+
+    def in_root(self, root: str, name: str) -> str | None:
+        rel = join(root, name)
+        return rel if rel in self.fileset else None
+
+    def owning_root(self, rel: str) -> str:
+        """The nearest enclosing app root of a file ('.' when none is closer)."""
+        return _nearest(parent_of(rel), self._app_root_set)
+
+    def source_files(self, root: str, suffixes: tuple[str, ...], *, limit: int = MAX_SOURCE_FILES_PER_SCAN,
+                     prefer: tuple[str, ...] = ()) -> list[str]:
+        """Source files belonging to `root` (not to a nested app root, not tests/docs), entry-point
+        names in `prefer` first, then shallower files first; at most `limit`."""
+        if self._by_root is None:
+            # One pass over the index, shared by every later scan.
+            self._by_root = {}
+            for rel in self.files:
+                owner = self.owning_root(rel)
+                inside = rel if owner == "." else rel[len(owner) + 1:]
+                if is_app_path(parent_of(inside)):
+                    self._by_root.setdefault(owner, []).append(rel)
+        picked = [rel for rel in self._by_root.get(root, ()) if rel.endswith(suffixes)]
+        order = {name: i for i, name in enumerate(prefer)}
+        picked.sort(key=lambda rel: (order.get(rel.rsplit("/", 1)[-1], len(order)), rel.count("/"), rel))
+        return picked[:limit]
+
+
+def parent_of(rel: str) -> str:
+    parent = rel.rpartition("/")[0]
+    return parent or "."
+
+
+def join(root: str, name: str) -> str:
+    return name if root == "." else f"{root}/{name}"
+
+
+def is_app_path(directory: str) -> bool:
+    """False for folders under tests/, docs/, examples/ and the like."""
+    return directory == "." or not any(part.lower() in NON_APP_DIRS for part in PurePosixPath(directory).parts)
+
+
+@lru_cache(maxsize=65536)
+def _nearest_cached(directory: str, roots: frozenset[str]) -> str:
+    while directory != ".":
+        if directory in roots:
+            return directory
+        directory = parent_of(directory)
+    return "."
+
+
+def _nearest(directory: str, roots: frozenset[str]) -> str:
+    return _nearest_cached(directory, roots)

@@ -1,0 +1,102 @@
+"""Walk a repository the way git sees it: .gitignore honoured, vendored and build folders pruned.
+
+`iter_repo_files` never descends into a pruned folder (so a 30,000-file node_modules costs one
+`scandir` entry, not 30,000), never follows a symlinked directory (so symlink loops cannot trap it
+and it cannot escape the repository) and yields files in a stable, sorted order.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pathspec
+
+# Folders that hold dependencies, build output, caches or VCS data: never application source.
+PRUNED_DIRS = frozenset({
+    ".git", ".hg", ".svn", "node_modules", "bower_components", "jspm_packages", "vendor",
+    "dist", "build", "target", "out", ".next", ".nuxt", ".svelte-kit", ".output", ".turbo",
+    ".venv", "venv", "env", ".env", "virtualenv", "__pycache__", ".mypy_cache", ".pytest_cache",
+    ".ruff_cache", ".tox", ".nox", ".eggs", ".gradle", ".idea", ".vscode", ".terraform",
+    "cdk.out", ".serverless", ".aws-sam", "coverage", ".cache", ".parcel-cache", "tmp", ".bundle",
+})
+
+DEFAULT_MAX_BYTES = 256 * 1024
+# Enough of the file to tell text from binary without reading it all.
+_SNIFF_BYTES = 8192
+
+
+def _load_gitignore(directory: Path) -> pathspec.PathSpec | None:
+    try:
+        text = (directory / ".gitignore").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    lines = text.splitlines()
+    return pathspec.GitIgnoreSpec.from_lines(lines) if any(l.strip() for l in lines) else None
+
+
+def _ignored(rel: str, is_dir: bool, specs: list[tuple[str, pathspec.PathSpec]]) -> bool:
+    """Apply every active .gitignore, innermost last so its negations win, as git does."""
+    verdict = False
+    candidate = rel + "/" if is_dir else rel
+    for base, spec in specs:
+        local = candidate[len(base) + 1:] if base else candidate
+        result = spec.check_file(local).include
+        if result is not None:
+            verdict = result
+    return verdict
+
+
+def iter_repo_files(root: Path, *, max_files: int | None = None) -> Iterator[Path]:
+    """Yield the repository's files (absolute paths), as `git ls-files --others --cached` would see
+    them: `.gitignore` files at every level honoured, PRUNED_DIRS skipped, symlinked directories
+    not followed, unreadable folders skipped. Stops after `max_files` files when given."""
+    root = Path(root)
+    yielded = 0
+
+    def walk(directory: Path, rel: str, specs: list[tuple[str, pathspec.PathSpec]]) -> Iterator[Path]:
+        nonlocal yielded
+        own = _load_gitignore(directory)
+        if own is not None:
+            specs = [*specs, (rel, own)]
+        try:
+            with os.scandir(directory) as scan:
+                entries = sorted(scan, key=lambda e: e.name)
+        except OSError:
+            return
+        subdirs = []
+        for entry in entries:
+            child_rel = f"{rel}/{entry.name}" if rel else entry.name
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+                is_file = not is_dir and entry.is_file()  # follows file symlinks; a dangling one is not a file
+            except OSError:
+                continue
+            if is_dir:
+                if entry.name not in PRUNED_DIRS and not (specs and _ignored(child_rel, True, specs)):
+                    subdirs.append((entry, child_rel))
+            elif is_file and not (specs and _ignored(child_rel, False, specs)):
+                if max_files is not None and yielded >= max_files:
+                    return
+                yielded += 1
+                yield Path(entry.path)
+        for entry, child_rel in subdirs:
+            if max_files is not None and yielded >= max_files:
+                return
+            yield from walk(Path(entry.path), child_rel, specs)
+
+    if root.is_dir():
+        yield from walk(root, "", [])
+
+
+def read_text_bounded(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str | None:
+    """The first `max_bytes` of a text file, decoded as UTF-8 (undecodable bytes replaced, so a
+    Latin-1 file is still searchable). None for binary files (a NUL byte early on) and unreadable ones."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(max_bytes)
+    except OSError:
+        return None
+    if b"\x00" in data[:_SNIFF_BYTES]:
+        return None
+    return data.decode("utf-8", errors="replace")
