@@ -1,0 +1,141 @@
+"""A thin interface over the CloudFormation API: the engine talks to this, tests can replay it.
+
+Each worker thread gets its own boto3 session and client (sessions are not thread-safe).
+Waiters are boto3's own acceptors, polled one attempt at a time so a Ctrl-C (the `cancel` event)
+is noticed between polls instead of after an hour-long blocking wait.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable, Iterator
+
+import boto3
+from botocore.exceptions import ClientError, WaiterError
+
+from ..aws import CLIENT_CONFIG
+
+# Waiter timing: CloudFormation change sets take seconds to a minute, stacks with RDS up to ~40 min.
+CHANGE_SET_DELAY, CHANGE_SET_MAX_ATTEMPTS = 3.0, 200
+STACK_DELAY, STACK_MAX_ATTEMPTS = 5.0, 720
+
+
+class WaitFailed(Exception):
+    """A waiter hit a failure state or ran out of attempts; `response` is the last describe output."""
+
+    def __init__(self, reason: str, response: dict | None):
+        super().__init__(reason)
+        self.reason = reason
+        self.response = response or {}
+
+
+class Cancelled(Exception):
+    """The caller asked to stop waiting (Ctrl-C in the main thread)."""
+
+
+def is_missing_stack(exc: ClientError) -> bool:
+    err = exc.response.get("Error", {})
+    return err.get("Code") == "ValidationError" and "does not exist" in err.get("Message", "")
+
+
+class CloudFormationApi:
+    """The CloudFormation calls the deploy engine makes, and nothing else."""
+
+    def __init__(self, region: str, *, cancel: threading.Event | None = None,
+                 waiter_delays: tuple[float, float] = (CHANGE_SET_DELAY, STACK_DELAY)):
+        session = boto3.session.Session(region_name=region)
+        self.region = region
+        self.client = session.client("cloudformation", config=CLIENT_CONFIG)
+        self._cancel = cancel or threading.Event()
+        self._change_set_delay, self._stack_delay = waiter_delays
+
+    # --- stacks ---
+    def describe_stack(self, name: str) -> dict | None:
+        """The stack's description, or None when no such stack exists."""
+        try:
+            stacks = self.client.describe_stacks(StackName=name)["Stacks"]
+        except ClientError as exc:
+            if is_missing_stack(exc):
+                return None
+            raise
+        return stacks[0] if stacks else None
+
+    def get_template(self, name: str) -> dict | str:
+        # boto3 parses JSON templates into dicts; YAML ones come back as text.
+        return self.client.get_template(StackName=name, TemplateStage="Original")["TemplateBody"]
+
+    def stack_resources(self, name: str) -> list[dict]:
+        paginator = self.client.get_paginator("list_stack_resources")
+        return [r for page in paginator.paginate(StackName=name) for r in page["StackResourceSummaries"]]
+
+    def delete_stack(self, name: str) -> None:
+        self.client.delete_stack(StackName=name)
+        self._wait("stack_delete_complete", {"StackName": name}, self._stack_delay, STACK_MAX_ATTEMPTS)
+
+    def iter_events(self, name: str) -> Iterator[dict]:
+        """Stack events, newest first, fetched page by page only as far as the caller reads."""
+        paginator = self.client.get_paginator("describe_stack_events")
+        for page in paginator.paginate(StackName=name):
+            yield from page["StackEvents"]
+
+    # --- change sets ---
+    def create_change_set(self, **kwargs: Any) -> dict:
+        return self.client.create_change_set(**kwargs)
+
+    def wait_change_set(self, change_set_id: str, stack_name: str) -> None:
+        self._wait("change_set_create_complete", {"ChangeSetName": change_set_id, "StackName": stack_name},
+                   self._change_set_delay, CHANGE_SET_MAX_ATTEMPTS)
+
+    def describe_change_set(self, change_set_id: str, stack_name: str) -> dict:
+        """The change set with every page of Changes merged into one list."""
+        paginator = self.client.get_paginator("describe_change_set")
+        merged: dict | None = None
+        for page in paginator.paginate(ChangeSetName=change_set_id, StackName=stack_name):
+            if merged is None:
+                merged = {k: v for k, v in page.items() if k not in ("NextToken", "ResponseMetadata")}
+                merged["Changes"] = list(page.get("Changes", []))
+            else:
+                merged["Changes"].extend(page.get("Changes", []))
+        return merged or {"Changes": []}
+
+    def delete_change_set(self, change_set_id: str, stack_name: str) -> None:
+        self.client.delete_change_set(ChangeSetName=change_set_id, StackName=stack_name)
+
+    def execute_change_set(self, change_set_id: str, stack_name: str) -> None:
+        self.client.execute_change_set(ChangeSetName=change_set_id, StackName=stack_name)
+
+    def wait_stack(self, name: str, change_set_type: str) -> None:
+        waiter = "stack_create_complete" if change_set_type == "CREATE" else "stack_update_complete"
+        self._wait(waiter, {"StackName": name}, self._stack_delay, STACK_MAX_ATTEMPTS)
+
+    # --- waiting ---
+    def _wait(self, waiter_name: str, params: dict, delay: float, max_attempts: int) -> None:
+        """boto3's waiter acceptors, one attempt per call, sleeping on the cancel event in between."""
+        waiter = self.client.get_waiter(waiter_name)
+        for _ in range(max_attempts):
+            try:
+                waiter.wait(**params, WaiterConfig={"Delay": 0, "MaxAttempts": 1})
+                return
+            except WaiterError as exc:
+                reason = str(exc.kwargs.get("reason", exc))
+                if "Max attempts exceeded" not in reason:
+                    raise WaitFailed(reason, exc.last_response) from None
+            if self._cancel.wait(delay):
+                raise Cancelled(waiter_name)
+        raise WaitFailed(f"{waiter_name}: gave up after {max_attempts} checks", None)
+
+
+ApiFactory = Callable[[], CloudFormationApi]
+
+
+def thread_local_factory(region: str, *, cancel: threading.Event | None = None,
+                         waiter_delays: tuple[float, float] = (CHANGE_SET_DELAY, STACK_DELAY)) -> ApiFactory:
+    """One CloudFormationApi per thread, created on first use in that thread."""
+    local = threading.local()
+
+    def factory() -> CloudFormationApi:
+        api = getattr(local, "api", None)
+        if api is None:
+            api = local.api = CloudFormationApi(region, cancel=cancel, waiter_delays=waiter_delays)
+        return api
+
+    return factory

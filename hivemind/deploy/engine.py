@@ -1,0 +1,301 @@
+"""The deploy engine: change sets for a DAG of stacks, independent stacks in parallel.
+
+preview() makes every change set it can (stacks whose dependencies are not deployed yet are
+previewed from their template and get their change set later); execute() runs the DAG: a stack
+starts once all its dependencies completed, at most `max_parallel` at a time; after a failure
+nothing new starts and running stacks finish. Change sets resolve SSM values when created, so a
+stack whose dependency changed in this run gets a fresh change set (and a fresh guard check).
+"""
+from __future__ import annotations
+
+import itertools
+import threading
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ..errors import HivemindError
+from . import guard
+from .cfn import ApiFactory, Cancelled, CloudFormationApi, WaitFailed
+from .changeset import (
+    ChangeSetContext, StackPreview, StackSpec, _CREATE_STATES, _RECREATE_STATES,
+    create_change_set, deferred_preview, discard, stack_status,
+)
+from .errors import DeployError
+from .events import EventTracker, RootCause
+from .progress import DeployProgress
+
+COMPLETED, NO_CHANGES, FAILED, SKIPPED, REFUSED, INTERRUPTED = (
+    "completed", "no changes", "failed", "skipped", "refused", "interrupted")
+
+
+@dataclass
+class StackOutcome:
+    name: str
+    result: str
+    change_set_type: str | None = None
+    stack_status: str | None = None
+    outputs: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+    root_cause: RootCause | None = None
+    started_seq: int | None = None  # order in which stacks started/finished executing
+    finished_seq: int | None = None
+    changes: int = 0
+
+
+@dataclass
+class EngineResult:
+    outcomes: dict[str, StackOutcome]
+
+    @property
+    def ok(self) -> bool:
+        return all(o.result in (COMPLETED, NO_CHANGES) for o in self.outcomes.values())
+
+    @property
+    def changed(self) -> list[str]:
+        return [n for n, o in self.outcomes.items() if o.result == COMPLETED]
+
+    @property
+    def first_failure(self) -> StackOutcome | None:
+        failed = [o for o in self.outcomes.values() if o.result in (FAILED, REFUSED, INTERRUPTED)]
+        return min(failed, key=lambda o: o.finished_seq or 0) if failed else None
+
+    def error_line(self) -> str | None:
+        failure = self.first_failure
+        if failure is None:
+            return None
+        if failure.root_cause is not None:
+            return failure.root_cause.one_line()
+        return f"{failure.name}: {failure.error}"
+
+
+def dependency_order(specs: list[StackSpec]) -> list[StackSpec]:
+    """Topological order (stable: keeps the given order where it can); dependencies outside the
+    set are taken as already deployed. A cycle is an error."""
+    by_name = {s.name: s for s in specs}
+    ordered: list[StackSpec] = []
+    state: dict[str, str] = {}
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if state.get(name) == "done":
+            return
+        if state.get(name) == "visiting":
+            raise DeployError(f"stack dependency cycle: {' -> '.join(path + (name,))}")
+        state[name] = "visiting"
+        for dep in by_name[name].dependencies:
+            if dep in by_name:
+                visit(dep, path + (name,))
+        state[name] = "done"
+        ordered.append(by_name[name])
+
+    for spec in specs:
+        visit(spec.name, ())
+    return ordered
+
+
+class DeployEngine:
+    def __init__(self, api_factory: ApiFactory, ctx: ChangeSetContext, *, region: str,
+                 max_parallel: int = 4, allow_replacement: bool = False,
+                 progress: DeployProgress | None = None, poll_interval: float = 2.0,
+                 cancel: threading.Event | None = None):
+        if max_parallel < 1:
+            raise DeployError("--max-parallel must be at least 1")
+        self._api = api_factory
+        self._ctx = ctx
+        self.region = region
+        self.max_parallel = max_parallel
+        self.allow_replacement = allow_replacement
+        self.progress = progress
+        self.poll_interval = poll_interval
+        self.cancel = cancel or threading.Event()
+        self._trackers: dict[str, EventTracker] = {}
+        self._seq = itertools.count(1)
+        self._seq_lock = threading.Lock()
+
+    # --- preview ---
+    def preview(self, specs: list[StackSpec], *, what_if: bool = False) -> list[StackPreview]:
+        """Change sets for every stack whose dependencies exist; template previews for the rest.
+
+        what_if: never delete anything (a failed first create is shown as 'will be re-created').
+        """
+        specs = dependency_order(specs)
+        api = self._api()
+        statuses = {s.name: stack_status(api, s.name) for s in specs}
+        deployed = {n for n, st in statuses.items() if st not in _CREATE_STATES and st not in _RECREATE_STATES}
+
+        def one(spec: StackSpec) -> StackPreview:
+            api = self._api()
+            if any(dep in statuses and dep not in deployed for dep in spec.dependencies):
+                return deferred_preview(api, spec)
+            return create_change_set(api, spec, self._ctx, allow_recreate=not what_if)
+
+        results: list[StackPreview] = []
+        with ThreadPoolExecutor(max_workers=self.max_parallel, thread_name_prefix="hm-preview") as pool:
+            futures = [pool.submit(one, spec) for spec in specs]
+            errors: list[BaseException] = []
+            for future in futures:
+                try:
+                    results.append(future.result())
+                except (HivemindError, ClientError, BotoCoreError) as exc:
+                    errors.append(exc)
+        if errors:
+            # Leave nothing behind: the previews that did succeed are discarded.
+            self.discard(results)
+            first = errors[0]
+            if isinstance(first, HivemindError):
+                raise first
+            raise DeployError(f"creating change sets: {first}") from None
+        return results
+
+    def discard(self, previews: list[StackPreview]) -> None:
+        api = self._api()
+        for preview in reversed(previews):
+            discard(api, preview)
+
+    # --- execute ---
+    def execute(self, previews: list[StackPreview]) -> EngineResult:
+        by_name = {p.name: p for p in previews}
+        order = [s.name for s in dependency_order([p.spec for p in previews])]
+        outcomes: dict[str, StackOutcome] = {}
+        pending = list(order)
+        running: dict[Future, str] = {}
+        pool = ThreadPoolExecutor(max_workers=self.max_parallel, thread_name_prefix="hm-deploy")
+        main_api = self._api()
+        try:
+            while pending or running:
+                stop = any(o.result in (FAILED, REFUSED, INTERRUPTED) for o in outcomes.values())
+                for name in list(pending):
+                    deps = [d for d in by_name[name].spec.dependencies if d in by_name]
+                    blocked = [d for d in deps if d in outcomes and outcomes[d].result not in (COMPLETED, NO_CHANGES)]
+                    if stop or blocked:
+                        why = f"dependency {blocked[0]} {outcomes[blocked[0]].result}" if blocked else "an earlier stack failed"
+                        outcomes[name] = StackOutcome(name, SKIPPED, error=f"not started: {why}")
+                        self._status(name, SKIPPED)
+                        pending.remove(name)
+                    elif all(d in outcomes for d in deps) and len(running) < self.max_parallel:
+                        fresh = [d for d in deps if outcomes[d].result == COMPLETED]
+                        running[pool.submit(self._run_stack, by_name[name], bool(fresh))] = name
+                        pending.remove(name)
+                if not running:
+                    continue
+                done, _ = wait(list(running), timeout=self.poll_interval, return_when=FIRST_COMPLETED)
+                for future in done:
+                    name = running.pop(future)
+                    outcomes[name] = future.result()
+                self._poll_events(main_api, running.values())
+        except KeyboardInterrupt:
+            self.cancel.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+        return EngineResult({name: outcomes[name] for name in order})
+
+    def _status(self, name: str, status: str) -> None:
+        if self.progress is not None:
+            self.progress.set_status(name, status)
+
+    def _next_seq(self) -> int:
+        with self._seq_lock:
+            return next(self._seq)
+
+    def _poll_events(self, api: CloudFormationApi, names) -> None:
+        for name in list(names):
+            tracker = self._trackers.get(name)
+            if tracker is None:
+                continue
+            try:
+                fresh = tracker.poll(api.iter_events(name))
+            except (ClientError, BotoCoreError):
+                continue  # the display is best effort; the worker's own poll decides the outcome
+            if self.progress is not None:
+                self.progress.add_events(name, fresh)
+
+    def _run_stack(self, preview: StackPreview, dependency_changed: bool) -> StackOutcome:
+        name = preview.name
+        outcome = StackOutcome(name, FAILED, started_seq=self._next_seq())
+        api = self._api()
+        try:
+            if preview.deferred or preview.recreate or dependency_changed or (
+                    preview.change_set_id is None and not preview.no_changes):
+                self._status(name, "creating change set")
+                discard(api, preview) if preview.change_set_id else None
+                preview = create_change_set(api, preview.spec, self._ctx)
+                violations = guard.find_violations([preview], self.region)
+                if violations and not self.allow_replacement:
+                    discard(api, preview)
+                    outcome.result, outcome.error = REFUSED, str(guard.refusal(violations))
+                    return self._finish(outcome)
+            outcome.change_set_type = preview.change_set_type
+            outcome.changes = len(preview.changes)
+            if preview.no_changes:
+                outcome.result = NO_CHANGES
+                stack = api.describe_stack(name) or {}
+                outcome.stack_status = stack.get("StackStatus")
+                outcome.outputs = _outputs(stack)
+                return self._finish(outcome)
+            tracker = self._trackers[name] = EventTracker(name)
+            tracker.prime(api.iter_events(name))
+            self._status(name, "executing")
+            try:
+                api.execute_change_set(preview.change_set_id, name)
+                api.wait_stack(name, preview.change_set_type)
+            except ClientError as exc:
+                # moto (and a few real API validations) refuse the execution itself, with no
+                # *_FAILED event: the API message is the root cause then.
+                err = exc.response.get("Error", {})
+                self._fail(api, outcome, f"{err.get('Code', 'Error')}: {err.get('Message', exc)}")
+                return self._finish(outcome)
+            except WaitFailed as exc:
+                self._fail(api, outcome, exc.response.get("StackStatusReason")
+                           or _first_stack_reason(exc.response) or exc.reason)
+                return self._finish(outcome)
+            stack = api.describe_stack(name) or {}
+            outcome.result = COMPLETED
+            outcome.stack_status = stack.get("StackStatus")
+            outcome.outputs = _outputs(stack)
+            self._poll_final(api, name)
+        except Cancelled:
+            outcome.result, outcome.error = INTERRUPTED, "interrupted while CloudFormation was working"
+        except (HivemindError, ClientError, BotoCoreError) as exc:
+            outcome.result, outcome.error = FAILED, " ".join(str(exc).split())
+        return self._finish(outcome)
+
+    def _poll_final(self, api: CloudFormationApi, name: str) -> None:
+        tracker = self._trackers.get(name)
+        if tracker is not None:
+            try:
+                fresh = tracker.poll(api.iter_events(name))
+            except (ClientError, BotoCoreError):
+                return
+            if self.progress is not None:
+                self.progress.add_events(name, fresh)
+
+    def _fail(self, api: CloudFormationApi, outcome: StackOutcome, fallback: str) -> None:
+        self._poll_final(api, outcome.name)
+        tracker = self._trackers.get(outcome.name)
+        causes = tracker.root_causes() if tracker else []
+        outcome.result = FAILED
+        outcome.root_cause = causes[0] if causes else RootCause(outcome.name, outcome.name,
+                                                                "AWS::CloudFormation::Stack", fallback)
+        outcome.error = outcome.root_cause.reason
+        try:
+            outcome.stack_status = (api.describe_stack(outcome.name) or {}).get("StackStatus")
+        except (ClientError, BotoCoreError):
+            pass
+
+    def _finish(self, outcome: StackOutcome) -> StackOutcome:
+        outcome.finished_seq = self._next_seq()
+        self._status(outcome.name, outcome.result)
+        return outcome
+
+
+def _outputs(stack: dict) -> dict[str, str]:
+    return {o["OutputKey"]: o.get("OutputValue", "") for o in stack.get("Outputs", []) or []}
+
+
+def _first_stack_reason(response: dict) -> str | None:
+    for stack in response.get("Stacks", []):
+        if stack.get("StackStatusReason"):
+            return stack["StackStatusReason"]
+    return None
