@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -9,6 +10,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import (
     ClientError,
+    ConnectionError as BotocoreConnectionError,
     EndpointConnectionError,
     NoCredentialsError,
     NoRegionError,
@@ -30,6 +32,13 @@ CLIENT_CONFIG = Config(
 )
 
 
+# Adaptive mode would retry a refused connection 10 times with backoff (~20 s for a wrong
+# AWS_ENDPOINT_URL); a dead endpoint gets a few attempts, throttling keeps the full budget.
+CONNECT_MAX_ATTEMPTS = 3
+
+DEFAULT_REGION = "us-east-1"
+
+
 class AwsError(HivemindError):
     """AWS unreachable, no credentials, or an API call refused: one line for the user."""
 
@@ -42,11 +51,26 @@ def _session(region: str) -> boto3.session.Session:
 def client(service: str, region: str):
     """A boto3 client for `service` in `region` (AWS_ENDPOINT_URL is honoured by boto3 itself)."""
     try:
-        return _session(region).client(service, config=CLIENT_CONFIG)
+        made = _session(region).client(service, config=CLIENT_CONFIG)
     except ProfileNotFound as exc:
         raise AwsError(f"AWS profile not found: {exc.kwargs.get('profile')}") from None
     except NoRegionError:
         raise AwsError("no AWS region configured (set it in the plan or AWS_DEFAULT_REGION)") from None
+    event = made.meta.service_model.service_id.hyphenize()
+    # Runs before botocore's retry handler; returning False (not None) ends the retries.
+    made.meta.events.register_first(f"needs-retry.{event}", _stop_retrying_dead_endpoint)
+    return made
+
+
+def _stop_retrying_dead_endpoint(attempts: int, caught_exception: Exception | None = None, **_) -> bool | None:
+    if isinstance(caught_exception, BotocoreConnectionError) and attempts >= CONNECT_MAX_ATTEMPTS:
+        return False
+    return None
+
+
+def default_region(explicit: str | None = None) -> str:
+    """--region if given, else AWS_REGION / AWS_DEFAULT_REGION, else us-east-1."""
+    return explicit or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
 
 
 @contextmanager
@@ -58,7 +82,7 @@ def aws_errors(action: str) -> Iterator[None]:
         raise AwsError(
             f"{action}: no AWS credentials found (set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)"
         ) from None
-    except (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError) as exc:
+    except (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, BotocoreConnectionError) as exc:
         raise AwsError(f"{action}: cannot reach AWS endpoint ({exc.__class__.__name__}: {exc})") from None
     except ClientError as exc:
         err = exc.response.get("Error", {})

@@ -1,0 +1,177 @@
+"""Bring a stored state up to CloudFormation's truth: stack statuses, outputs, URL, dashboard,
+and what really happened to a command that stopped half-way (Ctrl-C, a killed CI job)."""
+from __future__ import annotations
+
+import re
+
+from botocore.exceptions import ClientError
+
+from ..aws import aws_errors, client, default_region
+from .local import read_local
+from .lock import DeploymentLocked, deployment_lock, locked_elsewhere
+from .models import DeploymentState, DeploymentStatus, StackState
+from .redact import one_line
+from .remote import read_remote
+from .store import DeploymentNotFound, append_history, mark_failed, save_state, write_local, serialize_state
+
+# Every stack the renderer may create for a deployment (DESIGN.md, "Stacks").
+STACK_SUFFIXES = ("network", "data", "edge", "app-blue", "app-green", "observability")
+# Tag the renderer puts on every stack, so `hivemind list` finds deployments with no stored state.
+DEPLOYMENT_TAG = "hivemind:deployment"
+MISSING = "MISSING"
+
+
+def stack_names(deployment_id: str) -> list[str]:
+    return [f"{deployment_id}-{suffix}" for suffix in STACK_SUFFIXES]
+
+
+def dashboard_url(region: str, name: str) -> str:
+    return f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#dashboards:name={name}"
+
+
+def _describe(cfn, name: str) -> dict | None:
+    try:
+        return cfn.describe_stacks(StackName=name)["Stacks"][0]
+    except ClientError as exc:
+        err = exc.response.get("Error", {})
+        if err.get("Code") == "ValidationError" and "does not exist" in err.get("Message", ""):
+            return None
+        raise
+
+
+def _stack_state(stack: dict) -> StackState:
+    return StackState(
+        status=stack["StackStatus"],
+        outputs={o["OutputKey"]: o.get("OutputValue", "") for o in stack.get("Outputs", []) or []},
+        last_updated=stack.get("LastUpdatedTime") or stack.get("CreationTime"),
+        stack_id=stack.get("StackId"),
+        status_reason=one_line(stack["StackStatusReason"]) if stack.get("StackStatusReason") else None,
+    )
+
+
+def _resources(cfn, stack_name: str, resource_type: str) -> list[str]:
+    ids = []
+    for page in cfn.get_paginator("list_stack_resources").paginate(StackName=stack_name):
+        for res in page["StackResourceSummaries"]:
+            if res.get("ResourceType") == resource_type and res.get("PhysicalResourceId"):
+                ids.append(res["PhysicalResourceId"])
+    return ids
+
+
+def _url_from_outputs(state: DeploymentState) -> str | None:
+    scheme = "https" if state.plan.certificate_arn else "http"
+    ordered = sorted(state.stacks.items(), key=lambda kv: not kv[0].endswith("-edge"))
+    for _, stack in ordered:
+        for key, value in stack.outputs.items():
+            if re.search(r"(?i)url", key) and not re.search(r"(?i)dashboard", key) and value.startswith("http"):
+                return value
+    for _, stack in ordered:
+        for key, value in stack.outputs.items():
+            if re.search(r"(?i)(dns|loadbalancer)", key) and re.fullmatch(r"[A-Za-z0-9.-]+\.[A-Za-z]{2,}", value):
+                return f"{scheme}://{value}"
+    return None
+
+
+def _url_from_load_balancer(state: DeploymentState, cfn) -> str | None:
+    """moto (and a stack whose outputs were never read) has no outputs: ask ELBv2 for the DNS."""
+    edge = f"{state.id}-edge"
+    if edge not in state.stacks or state.stacks[edge].status == MISSING:
+        return None
+    arns = _resources(cfn, edge, "AWS::ElasticLoadBalancingV2::LoadBalancer")
+    if not arns:
+        return None
+    elbv2 = client("elbv2", state.region)
+    balancers = elbv2.describe_load_balancers(LoadBalancerArns=arns[:1])["LoadBalancers"]
+    if not balancers or not balancers[0].get("DNSName"):
+        return None
+    scheme = "https" if state.plan.certificate_arn else "http"
+    return f"{scheme}://{balancers[0]['DNSName']}"
+
+
+def _dashboard(state: DeploymentState, cfn) -> str | None:
+    for stack in state.stacks.values():
+        for key, value in stack.outputs.items():
+            if re.search(r"(?i)dashboard", key) and value:
+                return value if value.startswith("https://") else dashboard_url(state.region, value)
+    obs = f"{state.id}-observability"
+    if obs in state.stacks and state.stacks[obs].status != MISSING:
+        names = _resources(cfn, obs, "AWS::CloudWatch::Dashboard")
+        if names:
+            return dashboard_url(state.region, names[0])
+    return None
+
+
+def _reconcile_interrupted(state: DeploymentState) -> None:
+    """The state says a command is acting, but no process holds the lock: it stopped (Ctrl-C,
+    kill, crash). Report what CloudFormation shows instead of a status that will never end."""
+    if not state.status.in_progress or locked_elsewhere(state.id):
+        return
+    live = {n: s.status for n, s in state.stacks.items() if s.status != MISSING}
+    working = sorted(n for n, s in live.items() if s.endswith("_IN_PROGRESS"))
+    shown = ", ".join(f"{n} {s}" for n, s in sorted(live.items())) or "no stacks"
+    previous = state.status.value
+    if working:
+        # CloudFormation carries on without us; the deployment is not done, nor failed yet.
+        append_history(state, "refresh", f"the {previous} command stopped; CloudFormation is still working on {', '.join(working)}")
+        state.last_error = one_line(f"interrupted while {previous}; CloudFormation still working: {shown}")
+        return
+    if state.status is DeploymentStatus.DESTROYING and not live:
+        append_history(state, "refresh", "interrupted destroy had already removed every stack",
+                       status=DeploymentStatus.DESTROYED)
+        return
+    mark_failed(state, f"interrupted while {previous}; CloudFormation reports: {shown}", stage=previous)
+
+
+def refresh_from_cloudformation(state: DeploymentState) -> DeploymentState:
+    """Update `state` in place from CloudFormation (the source of truth) and return it."""
+    cfn = client("cloudformation", state.region)
+    with aws_errors(f"reading stacks of '{state.id}' from CloudFormation"):
+        names = list(dict.fromkeys([*stack_names(state.id), *state.stacks]))
+        for name in names:
+            stack = _describe(cfn, name)
+            if stack is not None:
+                state.stacks[name] = _stack_state(stack)
+            elif name in state.stacks:
+                if state.status is DeploymentStatus.DESTROYED:
+                    del state.stacks[name]
+                else:
+                    state.stacks[name] = StackState(status=MISSING, outputs={}, last_updated=None)
+        if state.stacks:
+            state.url = _url_from_outputs(state) or _url_from_load_balancer(state, cfn) or state.url
+            state.dashboard_url = _dashboard(state, cfn) or state.dashboard_url
+    _reconcile_interrupted(state)
+    return state
+
+
+def tagged_deployment_ids(region: str) -> dict[str, int]:
+    """Deployment id -> number of live stacks carrying the HiveMind deployment tag."""
+    cfn = client("cloudformation", region)
+    found: dict[str, int] = {}
+    with aws_errors("listing CloudFormation stacks"):
+        for page in cfn.get_paginator("describe_stacks").paginate():
+            for stack in page["Stacks"]:
+                tags = {t["Key"]: t["Value"] for t in stack.get("Tags", []) or []}
+                if DEPLOYMENT_TAG in tags and stack["StackStatus"] != "DELETE_COMPLETE":
+                    found[tags[DEPLOYMENT_TAG]] = found.get(tags[DEPLOYMENT_TAG], 0) + 1
+    return found
+
+
+def current_status(deployment_id: str, region: str | None = None) -> DeploymentState:
+    """What `hivemind status` shows: the newest stored state (this machine's or AWS's), refreshed
+    from CloudFormation, and saved back unless another command holds the deployment's lock."""
+    local = read_local(deployment_id)
+    region = region or (local.region if local else None) or default_region()
+    remote = read_remote(deployment_id, region)
+    candidates = [s for s in (local, remote) if s is not None and s.region == region]
+    if not candidates:
+        raise DeploymentNotFound(f"unknown deployment '{deployment_id}' in {region} (see `hivemind list`)")
+    state = max(candidates, key=lambda s: s.updated_at)
+    if remote is not None and state is remote:
+        write_local(serialize_state(remote), deployment_id)
+    refresh_from_cloudformation(state)
+    try:
+        with deployment_lock(deployment_id):
+            save_state(state)
+    except DeploymentLocked:
+        pass  # a running command owns the state; show the refreshed view without writing it
+    return state

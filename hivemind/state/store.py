@@ -1,0 +1,100 @@
+"""Load and save deployment state: local cache first, AWS (SSM) copy for every other machine."""
+from __future__ import annotations
+
+import json
+
+from ..aws import default_region
+from ..errors import HivemindError
+from .local import check_deployment_id, local_deployment_ids, read_local, write_local
+from .models import DeploymentState, DeploymentStatus, DeploymentSummary, HistoryEvent, utcnow
+from .redact import one_line, redact_data
+from .remote import list_remote, read_remote, write_remote
+
+# Enough history to explain the last few commands; older events are dropped from state.
+HISTORY_LIMIT = 200
+
+
+class DeploymentNotFound(HivemindError):
+    """No local or remote state for the id."""
+
+
+def serialize_state(state: DeploymentState) -> str:
+    """The state as stored: JSON with every secret-looking value masked."""
+    data = json.loads(state.model_dump_json())
+    return json.dumps(redact_data(data), indent=2, sort_keys=True) + "\n"
+
+
+def save_state(state: DeploymentState, *, remote: bool = True) -> None:
+    """Write state.json atomically and (unless remote=False) the copy in AWS.
+
+    Callers hold `deployment_lock(state.id)`; the remote write goes to the state's region.
+    """
+    check_deployment_id(state.id)
+    state.updated_at = utcnow()
+    if len(state.history) > HISTORY_LIMIT:
+        state.history = state.history[-HISTORY_LIMIT:]
+    text = serialize_state(state)
+    write_local(text, state.id)
+    if remote:
+        write_remote(state, text)
+
+
+def load_state(deployment_id: str, region: str | None = None) -> DeploymentState:
+    """The local cache if this machine has one, else the copy stored in AWS (then cached locally).
+
+    `region` is where to look in AWS; default AWS_REGION / AWS_DEFAULT_REGION / us-east-1.
+    """
+    check_deployment_id(deployment_id)
+    local = read_local(deployment_id)
+    if local is not None:
+        return local
+    region = default_region(region)
+    state = read_remote(deployment_id, region)
+    if state is None:
+        raise DeploymentNotFound(f"unknown deployment '{deployment_id}' in {region} (see `hivemind list`)")
+    write_local(serialize_state(state), deployment_id)
+    return state
+
+
+def list_deployments(region: str | None = None) -> list[DeploymentSummary]:
+    """Deployments stored in AWS for the region, plus ones only this machine knows (local-only),
+    plus stacks tagged for HiveMind with no stored state (cloudformation-only); sorted by id."""
+    from .refresh import tagged_deployment_ids  # CloudFormation lookups live with the refresh logic
+
+    region = default_region(region)
+    found = {s.id: s for s in list_remote(region)}
+    for deployment_id in local_deployment_ids():
+        if deployment_id in found:
+            continue
+        try:
+            local = read_local(deployment_id)
+        except HivemindError:
+            continue
+        if local is not None and local.region == region:
+            found[deployment_id] = local.summary(source="local-only")
+    for deployment_id, stacks in tagged_deployment_ids(region).items():
+        if deployment_id not in found:
+            found[deployment_id] = DeploymentSummary(
+                id=deployment_id, region=region, stacks=stacks, source="cloudformation-only"
+            )
+    return [found[k] for k in sorted(found)]
+
+
+def append_history(
+    state: DeploymentState, action: str, detail: str = "", *, status: DeploymentStatus | str | None = None
+) -> HistoryEvent:
+    """Record an event (detail redacted, one line); `status`, if given, becomes the state's status."""
+    if status is not None:
+        state.status = DeploymentStatus(status)
+    event = HistoryEvent(action=action, status=state.status, detail=one_line(detail) if detail else "")
+    state.history.append(event)
+    state.updated_at = event.time
+    return event
+
+
+def mark_failed(state: DeploymentState, error: str | BaseException, *, stage: str | None = None) -> None:
+    """Set FAILED with a one-line, redacted last_error and the stage that failed."""
+    message = one_line(str(error) or error.__class__.__name__)
+    state.failed_stage = stage or state.status.value
+    state.last_error = message
+    append_history(state, "failed", f"{state.failed_stage}: {message}", status=DeploymentStatus.FAILED)
