@@ -1,0 +1,114 @@
+"""An EC2 app fleet: launch template (IMDSv2, encrypted gp3 root), Auto Scaling group, role."""
+from __future__ import annotations
+
+from typing import Sequence
+
+from aws_cdk import Duration
+from aws_cdk import aws_autoscaling as autoscaling
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+
+class AppFleet(Construct):
+    """Instances of one service. No SSH: operators use SSM Session Manager.
+
+    `target_group_arns` are plain values (e.g. resolved from SSM parameters at deploy time), so
+    the stack holding the fleet has no CloudFormation import of the load balancer's stack.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        vpc: ec2.IVpc,
+        subnets: Sequence[ec2.ISubnet],
+        security_group: ec2.ISecurityGroup,
+        user_data: ec2.UserData,
+        instance_type: str = "t3.micro",
+        min_capacity: int = 1,
+        max_capacity: int = 1,
+        root_volume_gb: int = 8,
+        machine_image: ec2.IMachineImage | None = None,
+        public_ip: bool = False,
+        target_group_arns: Sequence[str] = (),
+        group_name: str | None = None,
+        cpu_target_percent: int = 60,
+        xray: bool = False,
+        rolling_batch_size: int = 1,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
+            description="App instances: SSM access, CloudWatch agent, own artifact and secrets only",
+            managed_policies=[
+                iam.ManagedPolicy.from_aws_managed_policy_name("AmazonSSMManagedInstanceCore"),
+                iam.ManagedPolicy.from_aws_managed_policy_name("CloudWatchAgentServerPolicy"),
+            ],
+        )
+        if xray:
+            self.role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name("AWSXRayDaemonWriteAccess"))
+
+        self.launch_template = ec2.LaunchTemplate(
+            self,
+            "LaunchTemplate",
+            machine_image=machine_image or ec2.MachineImage.latest_amazon_linux2023(),
+            instance_type=ec2.InstanceType(instance_type),
+            role=self.role,
+            security_group=security_group,
+            user_data=user_data,
+            require_imdsv2=True,
+            http_put_response_hop_limit=2 if xray else 1,
+            associate_public_ip_address=public_ip,
+            detailed_monitoring=False,
+            block_devices=[
+                ec2.BlockDevice(
+                    device_name="/dev/xvda",
+                    volume=ec2.BlockDeviceVolume.ebs(
+                        root_volume_gb, encrypted=True, volume_type=ec2.EbsDeviceVolumeType.GP3, delete_on_termination=True
+                    ),
+                )
+            ],
+        )
+        has_targets = bool(target_group_arns)
+        self.group = autoscaling.AutoScalingGroup(
+            self,
+            "Group",
+            vpc=vpc,
+            vpc_subnets=ec2.SubnetSelection(subnets=list(subnets)),
+            launch_template=self.launch_template,
+            min_capacity=min_capacity,
+            max_capacity=max_capacity,
+            auto_scaling_group_name=group_name,
+            health_checks=(
+                autoscaling.HealthChecks.with_additional_checks(
+                    additional_types=[autoscaling.AdditionalHealthCheckType.ELB], grace_period=Duration.minutes(5))
+                if has_targets else autoscaling.HealthChecks.ec2(grace_period=Duration.minutes(5))
+            ),
+            # Replace instances in small batches when the launch template changes (rolling update).
+            update_policy=autoscaling.UpdatePolicy.rolling_update(
+                max_batch_size=rolling_batch_size,
+                min_instances_in_service=max(0, min_capacity - rolling_batch_size),
+            ),
+            group_metrics=[autoscaling.GroupMetrics.all()],
+        )
+        if has_targets:
+            cfn_group: autoscaling.CfnAutoScalingGroup = self.group.node.default_child  # type: ignore[assignment]
+            cfn_group.target_group_arns = list(target_group_arns)
+        if max_capacity > min_capacity:
+            self.group.scale_on_cpu_utilization("CpuTarget", target_utilization_percent=cpu_target_percent)
+
+    def grant_read_object(self, bucket: str, key: str) -> None:
+        """Read of exactly one object (the build artifact)."""
+        self.role.add_to_policy(
+            iam.PolicyStatement(actions=["s3:GetObject"], resources=[f"arn:aws:s3:::{bucket}/{key}"])
+        )
+
+    def grant_secret_read(self, secret_arn: str) -> None:
+        self.role.add_to_policy(iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[secret_arn]))
+
+    def grant_parameter_read(self, parameter_arn: str) -> None:
+        self.role.add_to_policy(iam.PolicyStatement(actions=["ssm:GetParameter"], resources=[parameter_arn]))

@@ -1,0 +1,93 @@
+"""cdk-nag findings HiveMind accepts by design, each with the reason a reviewer sees.
+
+Acknowledgements are attached to the exact resources they concern (matched by CloudFormation
+type), never to a whole stack, so a new resource of another type still gets flagged.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from aws_cdk import Acknowledgment, CfnResource, Stack, Validations
+
+from ..plan import DeploymentPlan
+
+_PACK = "AwsSolutions::"
+_MANAGED = "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/{}]"
+
+
+@dataclass(frozen=True)
+class Accepted:
+    resource_type: str
+    rule: str
+    reason: str
+    applies: Callable[[DeploymentPlan, CfnResource], bool] = lambda plan, resource: True
+
+
+def _stage1(plan: DeploymentPlan, _resource: CfnResource) -> bool:
+    return plan.stage == "stage-1"
+
+
+def _path_has(fragment: str) -> Callable[[DeploymentPlan, CfnResource], bool]:
+    return lambda plan, resource: fragment in resource.node.path
+
+
+ACCEPTED: tuple[Accepted, ...] = (
+    Accepted("AWS::EC2::SecurityGroup", "AwsSolutions-EC23",
+             "The internet-facing load balancer must accept HTTP(S) from anywhere; app instances accept only "
+             "the load balancer's security group.", _path_has("AlbSecurityGroup")),
+    Accepted("AWS::IAM::Role", _MANAGED.format("AmazonSSMManagedInstanceCore"),
+             "AWS-maintained minimum for Session Manager, which replaces SSH (no key pairs, no port 22)."),
+    Accepted("AWS::IAM::Role", _MANAGED.format("CloudWatchAgentServerPolicy"),
+             "AWS-maintained minimum for the CloudWatch agent that ships app logs and memory/disk metrics."),
+    Accepted("AWS::IAM::Role", _MANAGED.format("AWSXRayDaemonWriteAccess"),
+             "AWS-maintained minimum for the X-Ray daemon (only present when tracing is enabled)."),
+    Accepted("AWS::AutoScaling::AutoScalingGroup", "AwsSolutions-AS3",
+             "Scaling activity is in the group's activity history and on the dashboard; CPU and unhealthy-host "
+             "alarms notify through the deployment's SNS topic."),
+    Accepted("AWS::RDS::DBInstance", "AwsSolutions-RDS3",
+             "Stage 1 is the cheapest honest setup: one single-AZ instance. Production is Multi-AZ.", _stage1),
+    Accepted("AWS::RDS::DBInstance", "AwsSolutions-RDS3",
+             "Read replicas serve reads only; the primary is Multi-AZ in production.", _path_has("/Replica")),
+    Accepted("AWS::RDS::DBInstance", "AwsSolutions-RDS2",
+             "A read replica inherits the encryption of its encrypted primary; CloudFormation rejects "
+             "StorageEncrypted together with SourceDBInstanceIdentifier.", _path_has("/Replica")),
+    Accepted("AWS::RDS::DBInstance", "AwsSolutions-RDS10",
+             "Stage 1 stays destroyable in one command; removal still takes a final snapshot "
+             "(DeletionPolicy Snapshot). Production enables deletion protection.", _stage1),
+    Accepted("AWS::RDS::DBInstance", "AwsSolutions-RDS11",
+             "The database sits in isolated subnets and its security group admits only the app instances; a "
+             "non-default port would add no protection but break client defaults."),
+    Accepted("AWS::SecretsManager::Secret", "AwsSolutions-SMG4",
+             "Apps read the database secret once at boot; rotation without a coordinated restart would break "
+             "running instances. Rotate by re-deploying (blue-green) after changing the secret."),
+    Accepted("AWS::ElastiCache::ReplicationGroup", "AwsSolutions-AEC4",
+             "Stage 1 runs one cache node; production runs two with automatic Multi-AZ failover.", _stage1),
+    Accepted("AWS::ElastiCache::ReplicationGroup", "AwsSolutions-AEC5",
+             "Reachable only from the app security group inside the VPC; a non-default port adds no protection."),
+    Accepted("AWS::ElastiCache::ReplicationGroup", "AwsSolutions-AEC6",
+             "TLS in transit and at-rest encryption are on and only the app security group can connect; no shared "
+             "AUTH password has to be distributed to instances."),
+    Accepted("AWS::ElasticLoadBalancingV2::LoadBalancer", "AwsSolutions-ELB2",
+             "Stage 1 skips ALB access logs to keep cost minimal; production writes them to an S3 bucket.", _stage1),
+    Accepted("AWS::S3::Bucket", "AwsSolutions-S1",
+             "This bucket receives the load balancer's access logs; logging access to it would recurse.",
+             _path_has("AccessLogs")),
+)
+
+
+def acknowledge(stack: Stack, plan: DeploymentPlan) -> None:
+    for construct in stack.node.find_all():
+        if not isinstance(construct, CfnResource):
+            continue
+        for accepted in ACCEPTED:
+            if construct.cfn_resource_type == accepted.resource_type and accepted.applies(plan, construct):
+                Validations.of(construct).acknowledge(Acknowledgment(id=_PACK + accepted.rule, reason=accepted.reason))
+
+
+def reasons() -> dict[str, str]:
+    """Rule id -> the first reason given for it (for reports)."""
+    out: dict[str, str] = {}
+    for accepted in ACCEPTED:
+        out.setdefault(accepted.rule, accepted.reason)
+    return out

@@ -1,0 +1,44 @@
+"""`<name>-data`: RDS (+ its secret) and ElastiCache. Stateful: snapshot on removal."""
+from __future__ import annotations
+
+from constructs import Construct
+
+from constructs_lib import RedisCache, RelationalDatabase
+
+from ...plan import DeploymentPlan
+from .. import handoff, names
+from .base import HivemindStack
+
+
+class DataStack(HivemindStack):
+    def __init__(self, scope: Construct, plan: DeploymentPlan) -> None:
+        super().__init__(scope, names.stack_name(plan.name, "data"), plan, kind="data",
+                         description="database and cache (stateful)")
+        vpc = handoff.import_vpc(self, plan.name, self.availability_zones, ("isolated",))
+        isolated = handoff.subnets(vpc, "isolated")
+        self.database: RelationalDatabase | None = None
+        self.cache: RedisCache | None = None
+        if plan.database:
+            db = plan.database
+            self.database = RelationalDatabase(
+                self, "Database", vpc=vpc, subnets=isolated,
+                security_group=handoff.import_security_group(self, plan.name, "db"),
+                engine=db.engine, version=db.version, instance_class=db.instance_class, storage_gb=db.storage_gb,
+                multi_az=db.multi_az, read_replicas=db.read_replicas, backup_retention_days=db.backup_retention_days,
+                deletion_protection=db.deletion_protection, database_name=db.name,
+                instance_identifier=names.database_identifier(plan.name),
+                secret_name=names.database_secret_name(plan.name),
+            )
+            for index, replica in enumerate(self.database.replicas):
+                replica.node.default_child.db_instance_identifier = names.replica_identifier(plan.name, index + 1)
+        if plan.cache:
+            cache = plan.cache
+            self.cache = RedisCache(
+                self, "Cache", subnets=isolated,
+                security_group=handoff.import_security_group(self, plan.name, "cache"),
+                node_type=cache.node_type, engine_version=cache.version, num_nodes=cache.num_nodes,
+                group_id=names.cache_group_id(plan.name), description=f"HiveMind {plan.name} Redis",
+                snapshot_retention_days=1 if plan.stage == "production" else 0,
+            )
+            handoff.publish(self, "RedisEndpointParam", names.redis_endpoint_parameter(plan.name),
+                            self.cache.endpoint_address, "Redis primary endpoint address")

@@ -1,0 +1,186 @@
+"""User data per runtime: install, fetch + verify the artifact, build, run under systemd, ship logs.
+
+The script is rendered from templates/userdata.sh.j2. Only references to secrets appear in it;
+their values are resolved on the instance at boot with the instance role.
+"""
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+
+from ..plan import DeploymentPlan, Service
+from . import names
+from .options import ArtifactRef
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@dataclass(frozen=True)
+class RuntimeProfile:
+    install: str
+    build: str
+    start: str
+    run_as_root: bool = False
+    build_as_root: bool = False
+    needs_docker: bool = False
+
+
+_STATIC_START = """\
+for dir in dist build public out .; do [ -d "$dir" ] && break; done
+cat > /etc/hivemind/nginx.conf <<NGINX
+events {}
+http {
+  include /etc/nginx/mime.types;
+  access_log /var/log/hivemind/{service}.log;
+  server { listen {port}; root $PWD/$dir; location / { try_files \\$uri \\$uri/ /index.html; } }
+}
+NGINX
+exec nginx -c /etc/hivemind/nginx.conf -g 'daemon off; pid /run/hivemind-nginx.pid;'"""
+
+PROFILES: dict[str, RuntimeProfile] = {
+    "node": RuntimeProfile(
+        install="dnf install -y nodejs20 nodejs20-npm\nln -sf /usr/bin/node-20 /usr/bin/node\nln -sf /usr/bin/npm-20 /usr/bin/npm",
+        build="if [ -f package-lock.json ]; then npm ci; else npm install; fi\nnpm run build --if-present",
+        start="npm start",
+    ),
+    "python": RuntimeProfile(
+        install="dnf install -y python3.11 python3.11-pip gcc python3.11-devel",
+        build="python3.11 -m venv .venv\n.venv/bin/pip install --upgrade pip\n"
+              "if [ -f requirements.txt ]; then .venv/bin/pip install -r requirements.txt; "
+              "elif [ -f pyproject.toml ]; then .venv/bin/pip install .; fi",
+        start="python app.py",
+    ),
+    "go": RuntimeProfile(install="dnf install -y golang git", build="go build -o app .", start="./app"),
+    "java": RuntimeProfile(
+        install="dnf install -y java-21-amazon-corretto-devel maven",
+        build="if [ -x ./mvnw ]; then ./mvnw -q -DskipTests package; elif [ -x ./gradlew ]; then ./gradlew build -x test; "
+              "else mvn -q -DskipTests package; fi",
+        start="java -jar $(ls target/*.jar build/libs/*.jar 2>/dev/null | head -n1)",
+    ),
+    "ruby": RuntimeProfile(
+        install="dnf install -y ruby ruby-devel gcc make redhat-rpm-config\ngem install bundler",
+        build="bundle config set --local path vendor/bundle\nbundle install",
+        start="bundle exec rackup -o 0.0.0.0 -p \"$PORT\"",
+    ),
+    "php": RuntimeProfile(
+        install="dnf install -y php-cli php-pdo php-mysqlnd php-pgsql php-mbstring php-xml",
+        build="true",
+        start="php -S 0.0.0.0:\"$PORT\" -t $( [ -d public ] && echo public || echo . )",
+    ),
+    "static": RuntimeProfile(
+        install="dnf install -y nginx nodejs20 nodejs20-npm\nln -sf /usr/bin/node-20 /usr/bin/node\nln -sf /usr/bin/npm-20 /usr/bin/npm",
+        build="if [ -f package.json ]; then npm ci || npm install; npm run build --if-present; fi",
+        start=_STATIC_START,
+        run_as_root=True,
+    ),
+    "docker": RuntimeProfile(
+        install="dnf install -y docker\nsystemctl enable --now docker",
+        build="docker build -t hivemind-app .",
+        start="exec docker run --rm --name hivemind-app --env-file /etc/hivemind/{service}.env {publish} hivemind-app",
+        run_as_root=True,
+        build_as_root=True,
+        needs_docker=True,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    kind: str  # "ssm" or "secretsmanager"
+    name: str
+
+
+def secret_ref(reference: str) -> SecretRef:
+    """An SSM parameter (a /path or an ssm ARN) or a Secrets Manager secret (a name or ARN)."""
+    if reference.startswith("/") or reference.startswith("arn:aws:ssm:"):
+        name = reference.split(":parameter", 1)[1] if reference.startswith("arn:") else reference
+        return SecretRef("ssm", name)
+    return SecretRef("secretsmanager", reference)
+
+
+def _systemd_env(value: str) -> str:
+    """Quote a value for a systemd EnvironmentFile line."""
+    if value and all(c.isalnum() or c in "-_./:@,+=" for c in value):
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined,
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, autoescape=False,
+    )
+    env.filters["q"] = lambda v: shlex.quote(str(v))
+    env.filters["systemd_env"] = _systemd_env
+    return env
+
+
+def cloudwatch_agent_config(plan_name: str, service: str) -> str:
+    """Ship the app log to its log group; memory and disk per Auto Scaling group."""
+    config = {
+        "agent": {"metrics_collection_interval": 60, "run_as_user": "root"},
+        "logs": {"logs_collected": {"files": {"collect_list": [
+            {"file_path": f"/var/log/hivemind/{service}.log", "log_group_name": names.log_group_name(plan_name, service),
+             "log_stream_name": "{instance_id}/app"},
+            {"file_path": "/var/log/hivemind-bootstrap.log", "log_group_name": names.log_group_name(plan_name, service),
+             "log_stream_name": "{instance_id}/bootstrap"},
+        ]}}},
+        "metrics": {
+            "append_dimensions": {"AutoScalingGroupName": "${aws:AutoScalingGroupName}", "InstanceId": "${aws:InstanceId}"},
+            "aggregation_dimensions": [["AutoScalingGroupName"]],
+            "metrics_collected": {
+                "mem": {"measurement": ["mem_used_percent"]},
+                "disk": {"measurement": ["used_percent"], "resources": ["/"]},
+            },
+        },
+    }
+    return json.dumps(config, indent=2)
+
+
+def render_user_data(plan: DeploymentPlan, service: Service, color: str, artifact: ArtifactRef | None) -> str:
+    profile = PROFILES[service.runtime]
+    env = dict(service.env)
+    if service.port is not None:
+        env.setdefault("PORT", str(service.port))
+    env.setdefault("HIVEMIND_COLOR", color)
+    if plan.observability.xray:
+        env.setdefault("AWS_XRAY_DAEMON_ADDRESS", "127.0.0.1:2000")
+    publish = f"-p {service.port}:{service.port}" if service.port else ""
+    start = service.start_command or profile.start
+    if not start.lstrip().startswith(("exec ", "for ")) and "\n" not in start:
+        start = f"exec {start}"
+    if service.runtime == "python":
+        start = f'export PATH="$PWD/.venv/bin:$PATH"\n{start}'
+    database = None
+    if plan.database and "DATABASE_URL" not in env and "DATABASE_URL" not in service.secrets:
+        database = {
+            "secret_name": names.database_secret_name(plan.name),
+            "scheme": "postgresql" if plan.database.engine == "postgres" else "mysql",
+            "name": plan.database.name,
+        }
+    redis_parameter = names.redis_endpoint_parameter(plan.name) if plan.cache and "REDIS_URL" not in env else None
+    return _environment().get_template("userdata.sh.j2").render(
+        plan_name=plan.name,
+        region=plan.region,
+        service=service,
+        color=color,
+        install=profile.install,
+        build=service.build_command or profile.build,
+        start=start.replace("{service}", service.name).replace("{publish}", publish).replace("{port}", str(service.port or 80)),
+        run_as_root=profile.run_as_root,
+        build_as_root=profile.build_as_root,
+        needs_docker=profile.needs_docker,
+        artifact=artifact,
+        env=env,
+        secrets={key: secret_ref(ref) for key, ref in service.secrets.items()},
+        database=database,
+        redis_parameter=redis_parameter,
+        cloudwatch_agent_config=cloudwatch_agent_config(plan.name, service.name),
+        xray=plan.observability.xray,
+    )
