@@ -101,7 +101,7 @@ def plan_from_findings(found: Findings, *, name: str, name_reason: str, descript
     if not drafts:
         return None
     # Web before workers, the repository root before subfolders: stable names and order.
-    drafts.sort(key=lambda d: (d.root != ".", d.root, d.role != "web", d.role))
+    drafts.sort(key=lambda d: (d.root != ".", d.root.lower(), d.root, d.role != "web", d.role))
     evidence = [Evidence(field="name", value=name, source="default", reason=name_reason, origin="default")]
     taken: set[str] = set()
     services = [_service(draft, i, taken, evidence) for i, draft in enumerate(drafts)]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
-from .walk import DEFAULT_MAX_BYTES, iter_repo_files, read_text_bounded
+from .walk import DEFAULT_MAX_BYTES, iter_repo_relpaths, read_text_bounded
 
 # Files whose folder is an application root (one service, or several with a Procfile).
 MANIFESTS = frozenset({
@@ -25,7 +25,8 @@ NON_APP_DIRS = frozenset({
 STATIC_ROOT_DIRS = frozenset({"public", "static", "site", "www", "_site", "docs"})
 
 MAX_FILES = 200_000
-MAX_SOURCE_FILES_PER_SCAN = 400
+# Entry points and shallow files come first, so a port or route is found well within this.
+MAX_SOURCE_FILES_PER_SCAN = 60
 
 
 class RepoView:
@@ -42,12 +43,14 @@ class RepoView:
         )
         self._app_root_set = frozenset(self.app_roots)
         self._cache: dict[str, str | None] = {}
+        self._lines: dict[str, list[str]] = {}
         self._by_root: dict[str, list[str]] | None = None
+        self._scans: dict[tuple, list[str]] = {}
 
     @classmethod
     def scan(cls, root: Path, *, max_files: int = MAX_FILES) -> "RepoView":
         root = Path(root)
-        return cls(root, (p.relative_to(root).as_posix() for p in iter_repo_files(root, max_files=max_files)))
+        return cls(root, iter_repo_relpaths(root, max_files=max_files))
 
     # --- reading -------------------------------------------------------------------------
     def read(self, rel: str, max_bytes: int = DEFAULT_MAX_BYTES) -> str | None:
@@ -56,11 +59,18 @@ class RepoView:
         return self._cache[rel]
 
     def lines(self, rel: str) -> list[str]:
-        text = self.read(rel)
-        return text.splitlines() if text else []
+        if rel not in self._lines:
+            text = self.read(rel)
+            self._lines[rel] = text.splitlines() if text else []
+        return self._lines[rel]
 
     def search(self, rel: str, pattern: re.Pattern[str]) -> Iterator[tuple[int, re.Match[str]]]:
         """(1-based line number, match) for each line of `rel` matching `pattern`."""
+        text = self.read(rel)
+        # One pass over the whole text first: most files do not match at all, and then no
+        # line splitting is needed. The multi-line twin can only over-match, never miss.
+        if not text or not _multiline(pattern).search(text):
+            return
         for number, line in enumerate(self.lines(rel), start=1):
             match = pattern.search(line)
             if match:
@@ -86,17 +96,23 @@ class RepoView:
         """Source files belonging to `root` (not to a nested app root, not tests/docs), entry-point
         names in `prefer` first, then shallower files first; at most `limit`."""
         if self._by_root is None:
-            # One pass over the index, shared by every later scan.
+            # One pass over the index, shared by every later scan: files per owning root,
+            # shallow files first.
             self._by_root = {}
-            for rel in self.files:
+            for rel in sorted(self.files, key=lambda r: (r.count("/"), r)):
                 owner = self.owning_root(rel)
                 inside = rel if owner == "." else rel[len(owner) + 1:]
                 if is_app_path(parent_of(inside)):
                     self._by_root.setdefault(owner, []).append(rel)
-        picked = [rel for rel in self._by_root.get(root, ()) if rel.endswith(suffixes)]
-        order = {name: i for i, name in enumerate(prefer)}
-        picked.sort(key=lambda rel: (order.get(rel.rsplit("/", 1)[-1], len(order)), rel.count("/"), rel))
-        return picked[:limit]
+        key = (root, suffixes, limit, prefer)
+        if key not in self._scans:
+            picked = [rel for rel in self._by_root.get(root, ()) if rel.endswith(suffixes)]
+            order = {name: i for i, name in enumerate(prefer)}
+            preferred = sorted((rel for rel in picked if rel.rsplit("/", 1)[-1] in order),
+                               key=lambda rel: (order[rel.rsplit("/", 1)[-1]], rel.count("/"), rel))
+            chosen = set(preferred)
+            self._scans[key] = (preferred + [rel for rel in picked if rel not in chosen])[:limit]
+        return self._scans[key]
 
 
 def parent_of(rel: str) -> str:
@@ -110,7 +126,12 @@ def join(root: str, name: str) -> str:
 
 def is_app_path(directory: str) -> bool:
     """False for folders under tests/, docs/, examples/ and the like."""
-    return directory == "." or not any(part.lower() in NON_APP_DIRS for part in PurePosixPath(directory).parts)
+    return directory == "." or not any(part.lower() in NON_APP_DIRS for part in directory.split("/"))
+
+
+@lru_cache(maxsize=1024)
+def _multiline(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    return re.compile(pattern.pattern, pattern.flags | re.MULTILINE)
 
 
 @lru_cache(maxsize=65536)

@@ -7,6 +7,7 @@ and it cannot escape the repository) and yields files in a stable, sorted order.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,22 +27,44 @@ DEFAULT_MAX_BYTES = 256 * 1024
 _SNIFF_BYTES = 8192
 
 
-def _load_gitignore(directory: Path) -> pathspec.PathSpec | None:
+class IgnoreRules:
+    """One .gitignore, parsed by pathspec's GitIgnoreSpec and matched fast: a single combined
+    regex answers "does any rule match?" (almost always no), and only then are the rules
+    consulted in order, the last match winning as in git (so `!keep.log` re-includes)."""
+
+    def __init__(self, lines: list[str]):
+        spec = pathspec.GitIgnoreSpec.from_lines(lines)
+        self.rules = [(p.include, p.regex) for p in spec.patterns if p.include is not None and p.regex is not None]
+        # pathspec names a group in every rule; names must be unique in one regex, so drop them.
+        combined = "|".join(f"(?:{regex.pattern.replace('(?P<ps_d>', '(')})" for _, regex in self.rules)
+        self.any_rule = re.compile(combined) if self.rules else None
+
+    def verdict(self, rel: str) -> bool | None:
+        """True: ignored, False: re-included by a negation, None: no rule says anything."""
+        if self.any_rule is None or not self.any_rule.match(rel):
+            return None
+        for include, regex in reversed(self.rules):
+            if regex.match(rel):
+                return include
+        return None
+
+
+def _load_gitignore(directory: Path) -> IgnoreRules | None:
     try:
         text = (directory / ".gitignore").read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
-    lines = text.splitlines()
-    return pathspec.GitIgnoreSpec.from_lines(lines) if any(l.strip() for l in lines) else None
+    rules = IgnoreRules(text.splitlines())
+    return rules if rules.rules else None
 
 
-def _ignored(rel: str, is_dir: bool, specs: list[tuple[str, pathspec.PathSpec]]) -> bool:
+def _ignored(rel: str, is_dir: bool, specs: list[tuple[str, IgnoreRules]]) -> bool:
     """Apply every active .gitignore, innermost last so its negations win, as git does."""
     verdict = False
     candidate = rel + "/" if is_dir else rel
     for base, spec in specs:
         local = candidate[len(base) + 1:] if base else candidate
-        result = spec.check_file(local).include
+        result = spec.verdict(local)
         if result is not None:
             verdict = result
     return verdict
@@ -52,18 +75,26 @@ def iter_repo_files(root: Path, *, max_files: int | None = None) -> Iterator[Pat
     them: `.gitignore` files at every level honoured, PRUNED_DIRS skipped, symlinked directories
     not followed, unreadable folders skipped. Stops after `max_files` files when given."""
     root = Path(root)
-    yielded = 0
+    for rel in iter_repo_relpaths(root, max_files=max_files):
+        yield root / rel
 
-    def walk(directory: Path, rel: str, specs: list[tuple[str, pathspec.PathSpec]]) -> Iterator[Path]:
-        nonlocal yielded
-        own = _load_gitignore(directory)
-        if own is not None:
-            specs = [*specs, (rel, own)]
+
+def iter_repo_relpaths(root: Path, *, max_files: int | None = None) -> Iterator[str]:
+    """Like iter_repo_files, but yields repo-relative POSIX paths ('src/app.py'): cheaper, and what
+    indexes and digests want."""
+    remaining = max_files if max_files is not None else -1
+
+    def walk(directory: str, rel: str, specs: list[tuple[str, IgnoreRules]]) -> Iterator[str]:
+        nonlocal remaining
         try:
             with os.scandir(directory) as scan:
                 entries = sorted(scan, key=lambda e: e.name)
         except OSError:
             return
+        if any(e.name == ".gitignore" for e in entries):
+            own = _load_gitignore(Path(directory))
+            if own is not None:
+                specs = [*specs, (rel, own)]
         subdirs = []
         for entry in entries:
             child_rel = f"{rel}/{entry.name}" if rel else entry.name
@@ -74,19 +105,19 @@ def iter_repo_files(root: Path, *, max_files: int | None = None) -> Iterator[Pat
                 continue
             if is_dir:
                 if entry.name not in PRUNED_DIRS and not (specs and _ignored(child_rel, True, specs)):
-                    subdirs.append((entry, child_rel))
+                    subdirs.append((entry.path, child_rel))
             elif is_file and not (specs and _ignored(child_rel, False, specs)):
-                if max_files is not None and yielded >= max_files:
+                if remaining == 0:
                     return
-                yielded += 1
-                yield Path(entry.path)
-        for entry, child_rel in subdirs:
-            if max_files is not None and yielded >= max_files:
+                remaining -= 1
+                yield child_rel
+        for path, child_rel in subdirs:
+            if remaining == 0:
                 return
-            yield from walk(Path(entry.path), child_rel, specs)
+            yield from walk(path, child_rel, specs)
 
-    if root.is_dir():
-        yield from walk(root, "", [])
+    if os.path.isdir(root):
+        yield from walk(os.fspath(root), "", [])
 
 
 def read_text_bounded(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str | None:

@@ -8,10 +8,13 @@ the health-check detector runs last, on the services that exist by then.
 from __future__ import annotations
 
 from . import (
-    compose, database, dockerfile, golang, health, java, node, php, procfile, python, redis,
+    compose, database, dockerfile, env_sample, golang, health, java, node, php, procfile, python, redis,
     ruby, static,
 )
 
-PIPELINE = (node, python, golang, java, ruby, php, static, dockerfile, procfile, database, redis, compose, health)
+PIPELINE = (
+    node, python, golang, java, ruby, php, static, dockerfile, procfile, env_sample,
+    database, redis, compose, health,
+)
 
 __all__ = ["PIPELINE"]

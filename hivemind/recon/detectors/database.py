@@ -9,9 +9,11 @@ from .datastore_scan import scan
 
 
 def dependency_pattern(*names: str) -> re.Pattern[str]:
-    """A dependency name in a manifest: quoted (JSON, TOML, Gemfile) or at a line start (requirements)."""
+    """A dependency name in a manifest: quoted (JSON, TOML, Gemfile), at a line start (requirements),
+    in a Maven tag or a Gradle coordinate."""
     alternatives = "|".join(re.escape(n) for n in names)
-    return re.compile(r"""(?i)(?:^|["'\s/])(?:""" + alternatives + r""")(?:["'\s=<>~!;\[/]|$)""")
+    # Delimiters cover requirements, JSON/TOML strings, go.mod paths, Maven tags and Gradle coordinates.
+    return re.compile(r"""(?i)(?:^|["'\s/>:])(?:""" + alternatives + r""")(?:["'\s=<>~!;\[/:@]|$)""")
 
 
 _URL = {

@@ -13,7 +13,7 @@ MANIFESTS = (
 )
 CONFIG_SUFFIXES = (".prisma", ".properties", ".yml", ".yaml", ".toml", ".ini", ".cfg")
 CODE_SUFFIXES = (".py", ".js", ".mjs", ".cjs", ".ts", ".go", ".rb", ".php", ".java", ".kt", ".cs")
-MAX_FILES_PER_ROOT = 300
+MAX_FILES_PER_ROOT = 60
 
 
 def files_to_scan(repo: RepoView) -> Iterator[tuple[str, str]]:
