@@ -189,6 +189,13 @@ class DeployEngine:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
         pool.shutdown(wait=True)
+        # A skipped stack's prepared change set (and empty review stack) must not linger.
+        for name in order:
+            if outcomes[name].result == SKIPPED:
+                try:
+                    discard(main_api, by_name[name])
+                except (ClientError, BotoCoreError, HivemindError):
+                    pass
         return EngineResult({name: outcomes[name] for name in order})
 
     def _status(self, name: str, status: str) -> None:
