@@ -42,3 +42,14 @@ def test_example_plan(example, snapshot):
 
 def test_examples_hold_no_generated_plans():
     assert not list(EXAMPLES.glob("*/hivemind.yaml"))
+
+
+def test_ci_example_runs_hivemind_upgrade():
+    import yaml
+
+    workflow = yaml.safe_load((EXAMPLES / "ci" / "hivemind-upgrade.yml").read_text())
+    steps = workflow["jobs"]["upgrade"]["steps"]
+    runs = [s.get("run", "") for s in steps]
+    assert any(r.startswith('hivemind upgrade "${{ inputs.deployment }}"') for r in runs)
+    assert workflow["permissions"]["id-token"] == "write"  # OIDC, no stored keys
+    assert not any("AWS_SECRET_ACCESS_KEY" in str(s) for s in steps)
