@@ -6,6 +6,7 @@ replacing a consumer never blocks on an export, and no lookup happens at synth t
 """
 from __future__ import annotations
 
+from aws_cdk import Annotations
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
@@ -38,6 +39,10 @@ def import_vpc(
     subnet_ids = {
         tier: [read(scope, names.subnet_parameter(plan_name, tier, i)) for i in range(AZ_COUNT)] for tier in tiers
     }
+    # Route tables are not needed by consumers (they only place resources in subnets).
+    Annotations.of(scope).acknowledge_warning(
+        "@aws-cdk/aws-ec2:noSubnetRouteTableId", "consumer stacks never touch the network stack's route tables"
+    )
     return ec2.Vpc.from_vpc_attributes(
         scope,
         "Vpc",

@@ -6,6 +6,7 @@ import io
 import json
 import os
 import shutil
+import threading
 from pathlib import Path
 
 from ..checks import nag
@@ -90,12 +91,21 @@ def synthesize(
             cost=CostEstimate.from_dict(stored["cost"]), cached=True, checks_run=stored["checks_run"],
         )
 
+    warmup = None
+    if checks:
+        # Loading cfn-lint's rules and schemas (~1.5 s of Python) overlaps the CDK build, which
+        # mostly waits on the jsii node process.
+        from ..checks.lint import warm_up
+
+        warmup = threading.Thread(target=warm_up, args=(plan.region,), name="cfn-lint-warmup", daemon=True)
+        warmup.start()
     _synthesize_app(plan, options, outdir, checks)
     stacks = read_assembly(outdir)
     findings: list[Finding] = []
     if checks:
         from ..checks.lint import lint_templates
 
+        warmup.join()
         findings = nag.read_report(outdir) + lint_templates(((s.name, s.template) for s in stacks), plan.region)
     cost = estimate(((s.name, s.template) for s in stacks), plan.region)
     result = SynthResult(assembly_dir=outdir, stacks=stacks, findings=findings, cost=cost, cached=False, checks_run=checks)

@@ -1,0 +1,109 @@
+"""`hivemind synth PATH`: render the plan into CDK stacks offline, check them, estimate the cost."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from .app import app, console, err_console
+
+_MAX_MESSAGE = 160
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
+
+
+@app.command("synth")
+def synth_command(
+    path: Path = typer.Argument(..., help="A plan file (hivemind.yaml/.json) or a repository directory."),
+    stage_1: bool = typer.Option(False, "--stage-1", help="Render with stage-1 sizing (cheapest honest setup)."),
+    production: bool = typer.Option(False, "--production", help="Render with production sizing."),
+    xray: bool = typer.Option(False, "--xray", help="Enable X-Ray tracing (daemon, permissions, group)."),
+    outdir: Optional[Path] = typer.Option(None, "-o", "--outdir", help="Cloud assembly directory (default ./cdk.out)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one machine-readable JSON document and nothing else."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Synthesize even if an identical assembly is cached."),
+) -> None:
+    """Synthesize the CloudFormation templates offline; print stacks, findings and monthly cost.
+
+    Exits 1 when cdk-nag reports an unacknowledged error or cfn-lint reports an error.
+    """
+    from ..errors import HivemindError
+    from ..plan import apply_stage
+    from ..synth import load_plan_arg, synthesize
+
+    if stage_1 and production:
+        raise HivemindError("choose one of --stage-1 and --production")
+    plan = load_plan_arg(path)
+    if stage_1 or production:
+        plan = apply_stage(plan, "production" if production else "stage-1")
+    if xray and not plan.observability.xray:
+        plan = plan.model_copy(update={"observability": plan.observability.model_copy(update={"xray": True})})
+
+    if as_json:
+        result = synthesize(plan, outdir=outdir, use_cache=not no_cache)
+    else:
+        with err_console.status(f"Synthesizing {plan.name} ({plan.stage})…"):
+            result = synthesize(plan, outdir=outdir, use_cache=not no_cache)
+
+    if as_json:
+        document = {"plan": {"name": plan.name, "stage": plan.stage, "region": plan.region}} | result.to_dict()
+        typer.echo(json.dumps(document, indent=2))
+    else:
+        _print_report(plan, result)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+def _print_report(plan, result) -> None:
+    where = f"{result.assembly_dir}" + (" (cached)" if result.cached else "")
+    console.print(f"[bold]{plan.name}[/] · {plan.stage} · {plan.region} → {where}", highlight=False)
+
+    stacks = Table(title="Stacks", title_justify="left")
+    stacks.add_column("Stack")
+    stacks.add_column("Resources", justify="right")
+    stacks.add_column("Depends on")
+    for stack in result.stacks:
+        stacks.add_row(stack.name, str(stack.resource_count), ", ".join(stack.dependencies) or "-")
+    console.print(stacks)
+
+    findings = Table(title="Findings", title_justify="left")
+    for column in ("Source", "Rule", "Severity", "Resource", "Message / reason"):
+        findings.add_column(column, overflow="fold")
+    shown = sorted(result.findings, key=lambda f: (f.acknowledged, f.severity != "error", f.stack, f.rule_id))
+    for f in shown:
+        if f.acknowledged:
+            severity, text = f"[dim]{f.severity} (acknowledged)[/]", f"[dim]{_short(f.reason)}[/]"
+        else:
+            style = "red" if f.severity == "error" else "yellow"
+            severity, text = f"[{style}]{f.severity}[/]", _short(f.message)
+        findings.add_row(f.source, f.rule_id, severity, f.resource, text)
+    if result.findings:
+        console.print(findings)
+    elif result.checks_run:
+        console.print("Findings: none")
+
+    cost = Table(title=f"Estimated monthly cost (USD, {result.cost.price_region} prices as of {result.cost.as_of})",
+                 title_justify="left")
+    cost.add_column("Stack")
+    cost.add_column("Item")
+    cost.add_column("USD/month", justify="right")
+    for line in result.cost.lines:
+        cost.add_row(line.stack, line.description, f"{line.monthly_usd:,.2f}")
+    cost.add_row("", "[bold]Total (on-demand)[/]", f"[bold]{result.cost.total_usd:,.2f}[/]")
+    cost.add_row("", "Total with 12-month Free Tier", f"{result.cost.free_tier_total_usd:,.2f}")
+    console.print(cost)
+    for note in result.cost.assumptions:
+        console.print(f"  · {note}", highlight=False)
+
+    blocking = result.blocking_findings
+    if blocking:
+        err_console.print(f"[bold red]error:[/] {len(blocking)} blocking finding(s): "
+                          f"{', '.join(sorted({f.rule_id for f in blocking}))}", highlight=False)
+    else:
+        acknowledged = sum(1 for f in result.findings if f.acknowledged)
+        console.print(f"[green]OK[/]: no blocking findings ({acknowledged} acknowledged with reasons).")
