@@ -1,0 +1,114 @@
+"""The copy of state in AWS (SSM on a moto server): any machine with credentials can read it."""
+from __future__ import annotations
+
+import random
+import shutil
+import string
+
+import boto3
+import pytest
+
+from hivemind.paths import deployment_dir
+from hivemind.state import (
+    DeploymentNotFound, DeploymentState, append_history, delete_remote, list_deployments, load_state,
+    save_state,
+)
+from hivemind.state.remote import STANDARD_TIER_MAX, head_name
+
+from .cfn_templates import edge_template, tags
+
+
+def _all_parameters():
+    ssm = boto3.client("ssm", region_name="us-east-1")
+    out = []
+    for page in ssm.get_paginator("get_parameters_by_path").paginate(Path="/hivemind", Recursive=True):
+        out.extend(page["Parameters"])
+    return out
+
+
+def test_load_after_local_folder_is_deleted(aws, make_plan):
+    state = DeploymentState.new(make_plan())
+    append_history(state, "deploy", "change sets executed", status="completed")
+    state.url = "http://orders.example"
+    save_state(state)
+    shutil.rmtree(deployment_dir("orders-api"))  # a fresh CI runner: credentials, no local files
+
+    loaded = load_state("orders-api")
+    assert loaded.status.value == "completed"
+    assert loaded.url == "http://orders.example"
+    assert loaded.history[-1].detail == "change sets executed"
+    assert (deployment_dir("orders-api") / "state.json").exists()  # cached for the next command
+
+
+def test_remote_copy_is_redacted_standard_tier(aws, make_plan):
+    save_state(DeploymentState.new(make_plan()))
+    [param] = _all_parameters()
+    assert param["Name"] == head_name("orders-api")
+    assert len(param["Value"]) <= STANDARD_TIER_MAX
+    ssm = boto3.client("ssm", region_name="us-east-1")
+    described = ssm.describe_parameters()["Parameters"]
+    assert [p["Tier"] for p in described] == ["Standard"]
+    from hivemind.state.remote import _decode
+    import json
+    assert "hunter2" not in _decode(json.loads(param["Value"])["data"])
+
+
+def _noisy_evidence(n: int, seed: int) -> list[dict]:
+    rng = random.Random(seed)  # incompressible text forces the state over one parameter
+    return [{"field": f"services[0].f{i}", "value": "".join(rng.choices(string.ascii_letters, k=200)),
+             "source": f"src/app.js:{i}", "reason": "seen"} for i in range(n)]
+
+
+def test_large_state_is_split_and_shrinks_cleanly(aws, make_plan):
+    big = DeploymentState.new(make_plan(evidence=_noisy_evidence(120, seed=1)))
+    save_state(big)
+    params = _all_parameters()
+    parts = [p for p in params if "/part-" in p["Name"]]
+    assert len(parts) >= 3
+    assert all(len(p["Value"]) <= STANDARD_TIER_MAX for p in params)
+
+    shutil.rmtree(deployment_dir("orders-api"))
+    loaded = load_state("orders-api")
+    assert loaded.plan.evidence == big.plan.evidence
+
+    small = DeploymentState.new(make_plan())
+    save_state(small)
+    assert [p["Name"] for p in _all_parameters()] == [head_name("orders-api")]  # stale parts removed
+    shutil.rmtree(deployment_dir("orders-api"))
+    assert load_state("orders-api").plan.evidence == []
+
+
+def test_unknown_deployment_is_one_clear_line(aws):
+    with pytest.raises(DeploymentNotFound) as err:
+        load_state("nobody-here")
+    assert str(err.value) == "unknown deployment 'nobody-here' in us-east-1 (see `hivemind list`)"
+
+
+def test_state_lives_in_its_region(aws, make_plan):
+    save_state(DeploymentState.new(make_plan(region="eu-west-1")))
+    shutil.rmtree(deployment_dir("orders-api"))
+    with pytest.raises(DeploymentNotFound):
+        load_state("orders-api", region="us-east-1")
+    assert load_state("orders-api", region="eu-west-1").region == "eu-west-1"
+
+
+def test_list_merges_aws_local_only_and_tagged_stacks(aws, make_plan):
+    for name in ("orders-api", "billing-api"):
+        save_state(DeploymentState.new(make_plan(name)))
+    shutil.rmtree(deployment_dir("orders-api"))           # known only from AWS now
+    save_state(DeploymentState.new(make_plan("laptop-only")), remote=False)
+    boto3.client("cloudformation", region_name="us-east-1").create_stack(
+        StackName="orphan-app-edge", TemplateBody=edge_template(), Tags=tags("orphan-app"))
+
+    rows = {d.id: d for d in list_deployments("us-east-1")}
+    assert set(rows) == {"billing-api", "laptop-only", "orders-api", "orphan-app"}
+    assert rows["orders-api"].source == "aws" and rows["orders-api"].status.value == "pending"
+    assert rows["laptop-only"].source == "local-only"
+    assert rows["orphan-app"].source == "cloudformation-only" and rows["orphan-app"].stacks == 1
+    assert list_deployments("eu-west-1") == []
+
+
+def test_delete_remote_forgets_the_deployment(aws, make_plan):
+    save_state(DeploymentState.new(make_plan(evidence=_noisy_evidence(60, seed=2))))
+    delete_remote("orders-api", "us-east-1")
+    assert _all_parameters() == []
