@@ -29,6 +29,7 @@ def plan_command(
     as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON on stdout and nothing else."),
     force: bool = typer.Option(False, "--force", help="Re-analyse even if hivemind.yaml exists (drops your edits)."),
     name: Optional[str] = typer.Option(None, "--name", help="Deployment name (default: from the folder name)."),
+    no_llm: bool = typer.Option(False, "--no-llm", help="Deterministic analysis only: no LLM refinement."),
 ) -> None:
     """Analyse REPO and write REPO/hivemind.yaml: services, database, cache, with evidence."""
     from ..workflows.plan import build_plan
@@ -36,15 +37,33 @@ def plan_command(
     if production and stage_1:
         raise HivemindError("--production and --stage-1 are mutually exclusive")
     stage = "production" if production else "stage-1" if stage_1 else None
-    result = build_plan(repo, description=description, stage=stage, xray=xray, force=force, name=name)
+    result = build_plan(repo, description=description, stage=stage, xray=xray, force=force, name=name,
+                        use_llm=not no_llm)
+    refined = result.refine
+    if refined is not None and refined.notice:
+        err_console.print(refined.notice, highlight=False, soft_wrap=True, markup=False)
     if as_json:
+        if refined is not None and refined.used_llm:
+            err_console.print(agent_line(refined), highlight=False, soft_wrap=True, markup=False)
         # Plain print: rich would wrap or colour it, and --json output must parse.
         typer.echo(dump_plan_json(result.plan))
         return
     if result.kept_existing:
         err_console.print(f"kept your edits in {result.path} (use --force to re-analyse)", highlight=False)
     show_plan(result.plan)
+    if refined is not None and refined.used_llm:
+        console.print(agent_line(refined), highlight=False, soft_wrap=True, markup=False)
+        for change, why in refined.report.rejected:
+            console.print(f"  rejected {change.field}: {why}", style="dim", highlight=False, soft_wrap=True,
+                          markup=False)
     console.print(f"wrote {result.path}", highlight=False)
+
+
+def agent_line(refined) -> str:
+    """One line: what the Recon agent changed and what it cost."""
+    report = refined.report
+    return (f"agent: {len(report.accepted)} change(s) accepted (marked * in evidence), {len(report.rejected)} "
+            f"rejected; {refined.tokens:,} tokens in {refined.requests} request(s); log {refined.log_path}")
 
 
 def show_plan(plan: DeploymentPlan) -> None:
@@ -78,8 +97,11 @@ def show_plan(plan: DeploymentPlan) -> None:
                   highlight=False)
     if plan.evidence:
         evidence = Table(title="evidence", title_justify="left")
-        for column in ("field", "value", "source", "reason"):
+        for column in ("field", "value", "source", "reason", "by"):
             evidence.add_column(column, overflow="fold")
         for e in plan.evidence:
-            evidence.add_row(e.field, e.value, e.source, e.reason)
+            # Values the LLM agent chose stand out: marker and style, beside their evidence.
+            agent = e.origin == "agent"
+            evidence.add_row(e.field + (" *" if agent else ""), e.value, e.source, e.reason, e.origin,
+                             style="bold magenta" if agent else None)
         console.print(evidence)

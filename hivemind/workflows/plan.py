@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import ReconError
 from ..plan import PLAN_FILENAME, DeploymentPlan, apply_stage, load_plan, save_plan
@@ -10,12 +11,16 @@ from ..plan.models import Stage
 from ..recon import analyse_repo
 from ..recon.naming import check_plan_name
 
+if TYPE_CHECKING:
+    from ..agents import RefineResult
+
 
 @dataclass(frozen=True)
 class PlanResult:
     plan: DeploymentPlan
     path: Path | None  # hivemind.yaml written or read; None when write=False and none existed
     kept_existing: bool  # True when the user's hivemind.yaml was loaded instead of re-analysed
+    refine: "RefineResult | None" = None  # what the LLM agent did (None when it did not run: --no-llm, kept plan)
 
 
 def apply_options(plan: DeploymentPlan, *, description: str = "", stage: Stage | None = None,
@@ -35,7 +40,7 @@ def apply_options(plan: DeploymentPlan, *, description: str = "", stage: Stage |
 
 
 def build_plan(repo: Path, *, description: str = "", stage: Stage | None = None, xray: bool | None = None,
-               force: bool = False, write: bool = True, name: str | None = None) -> PlanResult:
+               force: bool = False, write: bool = True, name: str | None = None, use_llm: bool = True) -> PlanResult:
     """The plan for `repo`.
 
     If `repo/hivemind.yaml` exists and not `force`, it is loaded (validation errors raise PlanError)
@@ -49,8 +54,15 @@ def build_plan(repo: Path, *, description: str = "", stage: Stage | None = None,
     plan_path = repo / PLAN_FILENAME
     kept = plan_path.is_file() and not force
     plan = load_plan(plan_path) if kept else analyse_repo(repo, name=name, description=description)
+    refined = None
+    if use_llm and not kept:
+        # The Recon agent refines a fresh draft only (never a user's edited file); before the
+        # options, so what the user asked for on this run wins. Falls back to the draft itself.
+        from ..agents import refine_plan
+
+        refined = refine_plan(plan, repo, description=description)
+        plan = refined.plan
     plan = apply_options(plan, description=description, stage=stage, xray=xray, name=name)
-    # The LLM refine step (use_llm) slots in here: it takes and returns a DeploymentPlan.
     if write:
         save_plan(plan, plan_path)
-    return PlanResult(plan=plan, path=plan_path if (write or kept) else None, kept_existing=kept)
+    return PlanResult(plan=plan, path=plan_path if (write or kept) else None, kept_existing=kept, refine=refined)
