@@ -1,6 +1,7 @@
 """A thin interface over the CloudFormation API: the engine talks to this, tests can replay it.
 
-Each worker thread gets its own boto3 session and client (sessions are not thread-safe).
+Each worker thread gets its own boto3 client; clients are made from one shared session under a
+lock (creating clients is not thread-safe, using them is), which skips reloading the models.
 Waiters are boto3's own acceptors, polled one attempt at a time so a Ctrl-C (the `cancel` event)
 is noticed between polls instead of after an hour-long blocking wait.
 """
@@ -32,6 +33,18 @@ class Cancelled(Exception):
     """The caller asked to stop waiting (Ctrl-C in the main thread)."""
 
 
+_sessions: dict[str, boto3.session.Session] = {}
+_session_lock = threading.Lock()
+
+
+def _new_client(region: str):
+    with _session_lock:
+        session = _sessions.get(region)
+        if session is None:
+            session = _sessions[region] = boto3.session.Session(region_name=region)
+        return session.client("cloudformation", config=CLIENT_CONFIG)
+
+
 def is_missing_stack(exc: ClientError) -> bool:
     err = exc.response.get("Error", {})
     return err.get("Code") == "ValidationError" and "does not exist" in err.get("Message", "")
@@ -42,9 +55,8 @@ class CloudFormationApi:
 
     def __init__(self, region: str, *, cancel: threading.Event | None = None,
                  waiter_delays: tuple[float, float] = (CHANGE_SET_DELAY, STACK_DELAY)):
-        session = boto3.session.Session(region_name=region)
         self.region = region
-        self.client = session.client("cloudformation", config=CLIENT_CONFIG)
+        self.client = _new_client(region)
         self._cancel = cancel or threading.Event()
         self._change_set_delay, self._stack_delay = waiter_delays
 
