@@ -62,6 +62,8 @@ class ServiceDraft:
     env: dict[str, Claim] = field(default_factory=dict)
 
     def claim(self, name: str, value: object, path: str | None, line: int | None, reason: str, rank: int) -> None:
+        if name == "port" and not (isinstance(value, int) and 1 <= value <= 65535):
+            return  # EXPOSE 0, server.port=99999: not a port, so not evidence of one
         self.claims.setdefault(name, []).append(Claim(value, Seen(path, line, reason), rank))
 
     def best(self, name: str) -> Claim | None:

@@ -13,7 +13,7 @@ from .walk import DEFAULT_MAX_BYTES, iter_repo_relpaths, read_text_bounded
 MANIFESTS = frozenset({
     "package.json", "requirements.txt", "pyproject.toml", "Pipfile", "setup.py", "manage.py",
     "go.mod", "pom.xml", "build.gradle", "build.gradle.kts", "Gemfile", "composer.json",
-    "Dockerfile", "Procfile", "index.html",
+    "Dockerfile", "Procfile",
 })
 # Folders whose contents are tests, docs or samples, not the application being deployed.
 NON_APP_DIRS = frozenset({
@@ -21,8 +21,6 @@ NON_APP_DIRS = frozenset({
     "examples", "example", "samples", "docs", "doc", "benchmarks", "bench", "scripts",
     "migrations", "static", "public", "assets", "templates",
 })
-# Folders that are web roots of a static site, checked by the static detector on purpose.
-STATIC_ROOT_DIRS = frozenset({"public", "static", "site", "www", "_site", "docs"})
 
 MAX_FILES = 200_000
 # Entry points and shallow files come first, so a port or route is found well within this.

@@ -1,8 +1,9 @@
 """Walk a repository the way git sees it: .gitignore honoured, vendored and build folders pruned.
 
 `iter_repo_files` never descends into a pruned folder (so a 30,000-file node_modules costs one
-`scandir` entry, not 30,000), never follows a symlinked directory (so symlink loops cannot trap it
-and it cannot escape the repository) and yields files in a stable, sorted order.
+`scandir` entry, not 30,000), never follows a symlinked directory (so symlink loops cannot trap it),
+yields a symlinked file only when it points inside the repository (so a link to ~/.aws/credentials
+is never read into a digest), and yields files in a stable, sorted order.
 """
 from __future__ import annotations
 
@@ -83,6 +84,11 @@ def iter_repo_relpaths(root: Path, *, max_files: int | None = None) -> Iterator[
     """Like iter_repo_files, but yields repo-relative POSIX paths ('src/app.py'): cheaper, and what
     indexes and digests want."""
     remaining = max_files if max_files is not None else -1
+    real_root = os.path.realpath(root)
+
+    def inside(path: str) -> bool:
+        target = os.path.realpath(path)
+        return target == real_root or target.startswith(real_root + os.sep)
 
     def walk(directory: str, rel: str, specs: list[tuple[str, IgnoreRules]]) -> Iterator[str]:
         nonlocal remaining
@@ -107,6 +113,8 @@ def iter_repo_relpaths(root: Path, *, max_files: int | None = None) -> Iterator[
                 if entry.name not in PRUNED_DIRS and not (specs and _ignored(child_rel, True, specs)):
                     subdirs.append((entry.path, child_rel))
             elif is_file and not (specs and _ignored(child_rel, False, specs)):
+                if entry.is_symlink() and not inside(entry.path):
+                    continue
                 if remaining == 0:
                     return
                 remaining -= 1

@@ -59,6 +59,35 @@ def test_node_library_without_server_is_not_a_service(make_repo):
         analyse_repo(make_repo({"package.json": pkg({"lodash": "4"}), "index.js": "module.exports = 1;\n"}))
 
 
+def test_node_queue_consumer_without_http_is_a_worker(make_repo):
+    plan = analyse_repo(make_repo({
+        "package.json": pkg({"bullmq": "5"}, {"start": "node consumer.js"}),
+        "consumer.js": "const { Worker } = require('bullmq');\nnew Worker('q', async () => {}, { connection });\n",
+    }))
+    [worker] = plan.services
+    assert (worker.kind, worker.framework, worker.port, worker.start_command) == ("worker", "bullmq", None, "npm start")
+    assert plan.cache is not None
+
+
+def test_index_html_inside_a_node_app_does_not_split_it(make_repo):
+    plan = analyse_repo(make_repo({
+        "package.json": pkg({"express": "4"}, {"start": "node src/server.js"}),
+        "src/server.js": "app.listen(4321)\n", "src/index.html": "<h1>hi</h1>",
+    }))
+    assert [(s.runtime, s.port) for s in plan.services] == [("node", 4321)]
+
+
+def test_plain_html_folder_beside_a_service_is_its_own_site(make_repo):
+    plan = analyse_repo(make_repo({
+        "api/requirements.txt": "fastapi\n", "api/main.py": "from fastapi import FastAPI\napp = FastAPI()\n",
+        "site/index.html": "<h1>hi</h1>",
+    }))
+    assert [(s.name, s.runtime, s.start_command) for s in plan.services] == [
+        ("api", "python", "uvicorn main:app --host 0.0.0.0 --port 8000"),
+        ("site", "static", "python3 -m http.server 8080 --directory ."),
+    ]
+
+
 def test_invalid_package_json_is_skipped_not_fatal(make_repo):
     plan = analyse_repo(make_repo({"package.json": "{not json", "index.html": "<h1>hi</h1>"}))
     assert plan.services[0].runtime == "static"

@@ -19,7 +19,7 @@ EXPECTED = {
     "celery-worker": ([("worker", "python", "celery", None, "/")], None, True),
     "docker-app": ([("web", "docker", None, 8080, "/ping")], None, False),
     "flask-mysql": ([("web", "python", "flask", 5050, "/ping")], "mysql", False),
-    "procfile-app": ([("web", "node", "express", 5000, "/status"), ("worker", "node", None, None, "/")], None, True),
+    "procfile-app": ([("web", "node", "express", 5000, "/status"), ("worker", "node", "bullmq", None, "/")], None, True),
 }
 
 

@@ -42,6 +42,15 @@ def test_symlink_loops_and_dangling_links_are_survived(make_repo):
     assert rels(root) == ["a/file.txt", "b/other.txt", "link.txt"]
 
 
+def test_symlinked_files_pointing_outside_the_repo_are_skipped(tmp_path, make_repo):
+    outside = tmp_path / "credentials"
+    outside.write_text("aws_secret_access_key = not-for-recon\n")
+    root = make_repo({"app.js": "x", "real.txt": "y"})
+    os.symlink(outside, root / "creds.txt")
+    os.symlink(root / "real.txt", root / "alias.txt")
+    assert rels(root) == ["alias.txt", "app.js", "real.txt"]
+
+
 def test_max_files_bounds_the_walk(make_repo):
     root = make_repo({f"d{i}/f{j}.txt": "x" for i in range(5) for j in range(10)})
     assert len(list(iter_repo_relpaths(root, max_files=7))) == 7

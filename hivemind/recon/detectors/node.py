@@ -13,6 +13,9 @@ FRAMEWORKS = (
     ("@nestjs/core", "nest"), ("next", "next"), ("fastify", "fastify"), ("koa", "koa"),
     ("express", "express"), ("@hapi/hapi", "hapi"),
 )
+# Job-queue libraries: a package using one and serving no HTTP is a worker.
+QUEUE_LIBRARIES = ("bullmq", "bull", "bee-queue", "agenda", "@temporalio/worker", "kafkajs", "amqplib")
+_SERVES_HTTP = re.compile(r"\.listen\(|createServer\(")
 DEFAULT_PORT = 3000
 ENTRY_FILES = (
     "server.js", "server.ts", "index.js", "index.ts", "app.js", "app.ts", "main.ts", "main.js",
@@ -71,8 +74,18 @@ def detect(repo: RepoView, found: Findings) -> None:
         entry = next((repo.in_root(root, f) for f in ENTRY_FILES if repo.in_root(root, f)), None)
         if framework is None and start_script is None:
             continue  # a library or a front-end build: the static detector decides
-        draft = found.add_service(root)
+        files = repo.source_files(root, SOURCE_SUFFIXES, prefer=ENTRY_FILES)
+        queue = next((dep for dep in QUEUE_LIBRARIES if dep in deps), None)
+        serves_http = framework is not None or any(repo.first(f, _SERVES_HTTP) for f in files)
+        draft = found.add_service(root, "web" if serves_http or not queue else "worker")
         draft.claim("runtime", "node", rel, None, "package.json present", Rank.MANIFEST)
+        if queue:
+            # Kept for a Procfile worker process of this folder, which runs the queue.
+            draft.claim("worker_framework", queue, rel, line_of(repo, rel, queue), f"depends on {queue}", Rank.MANIFEST)
+        if not serves_http and queue:
+            draft.claim("kind", "worker", rel, line_of(repo, rel, queue),
+                        f"depends on {queue} and serves no HTTP", Rank.MANIFEST)
+            draft.claim("framework", queue, rel, line_of(repo, rel, queue), f"depends on {queue}", Rank.MANIFEST)
         if framework:
             dep, name = framework
             draft.claim("framework", name, rel, line_of(repo, rel, dep), f"depends on {dep}", Rank.MANIFEST)
@@ -93,7 +106,6 @@ def detect(repo: RepoView, found: Findings) -> None:
                 inside = target if root == "." else target[len(root) + 1:]
                 draft.claim("start_command", f"node {inside}", target, None, "entry file", Rank.DEFAULT - 5)
 
-        files = repo.source_files(root, SOURCE_SUFFIXES, prefer=ENTRY_FILES)
         if hit := port_in_code(repo, files, "js"):
             port, path, line, why = hit
             draft.claim("port", port, path, line, why, Rank.CODE)

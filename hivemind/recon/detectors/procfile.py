@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from ..draft import Findings, ProcessDecl, Rank
+from ..draft import Findings, ProcessDecl, Rank, best
 from ..ports import port_in_command
 from ..repo import RepoView, is_app_path, parent_of
 
@@ -50,7 +50,8 @@ def detect(repo: RepoView, found: Findings) -> None:
         base = found.service(root) or (detected[0] if detected else None)
         # Snapshot before the loop: each process inherits what the language detectors saw, not
         # what an earlier Procfile line added.
-        inherited = {f: list(base.claims.get(f, [])) for f in ("runtime", "build_command", "framework", "port")} if base else {}
+        fields = ("runtime", "build_command", "framework", "port", "worker_framework")
+        inherited = {f: list(base.claims.get(f, [])) for f in fields} if base else {}
         names = {p.name for p in processes}
         # Heroku semantics: only the listed processes run.
         found.services = [s for s in found.services if s.root != root or s.role in names or (s.role == "worker" and "worker" in names)]
@@ -77,3 +78,6 @@ def detect(repo: RepoView, found: Findings) -> None:
                 worker = next((name for pattern, name, _ in _WORKER_FRAMEWORKS if pattern.search(process.command)), None)
                 if worker:
                     draft.claim("framework", worker, rel, process.line, f"Procfile command runs {worker}", Rank.PROCFILE)
+                elif base is not None and (queue := best(inherited.get("worker_framework", []))):
+                    draft.claim("framework", queue.value, queue.seen.path, queue.seen.line,
+                                f"{queue.seen.reason}; the worker process runs the queue", Rank.MANIFEST)

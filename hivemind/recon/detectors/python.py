@@ -11,7 +11,7 @@ MANIFEST_NAMES = ("requirements.txt", "pyproject.toml", "Pipfile", "setup.py", "
 ROOT_MARKERS = ("requirements.txt", "pyproject.toml", "Pipfile", "setup.py", "manage.py")
 WEB_FRAMEWORKS = ("django", "fastapi", "flask", "starlette", "aiohttp", "sanic")
 SERVERS = ("gunicorn", "uvicorn", "hypercorn", "waitress", "daphne")
-WORKERS = ("celery", "rq", "dramatiq", "arq", "huey")
+WORKERS = ("celery", "rq", "dramatiq", "arq")
 DEFAULT_PORTS = {"django": 8000, "fastapi": 8000, "flask": 5000, "starlette": 8000, "aiohttp": 8080,
                  "sanic": 8000, "wsgi": 8000, "asgi": 8000}
 ENTRY_FILES = ("main.py", "app.py", "server.py", "wsgi.py", "asgi.py", "api.py", "run.py", "manage.py",
@@ -156,8 +156,6 @@ def _detect_worker(repo, found, root, deps, files) -> None:
     elif worker == "arq":
         if hit := find_object(repo, files, _ARQ_SETTINGS):
             command, where = f"arq {module_of(root, hit[0])}.WorkerSettings", (hit[0], hit[1])
-    elif worker == "huey":
-        command = None
     if command is None:
         return
     draft = found.add_service(root, "worker")

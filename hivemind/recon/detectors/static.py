@@ -3,7 +3,7 @@ with no server of its own. Served with Python's built-in HTTP server, present on
 from __future__ import annotations
 
 from ..draft import Findings, Rank
-from ..repo import RepoView, join
+from ..repo import RepoView, is_app_path, join, parent_of
 from .node import dependencies, install_command, line_of, load_package
 
 # Front-end build tools and the folder each one writes the site to.
@@ -18,12 +18,17 @@ SERVE = "python3 -m http.server {port} --directory {dir}"
 
 
 def detect(repo: RepoView, found: Findings) -> None:
-    for root in sorted({".", *repo.app_roots}):
+    # A folder of plain HTML outside every manifest folder is a site of its own (site/, www/...).
+    html_roots = {parent_of(rel) for rel in repo.named("index.html")
+                  if is_app_path(parent_of(rel)) and repo.owning_root(rel) == "."}
+    for root in sorted({".", *repo.app_roots, *html_roots}):
         if found.services_at(root):
             continue
         if _from_build(repo, found, root) or _inside_service(found, root):
             continue
-        for web_root in WEB_ROOTS:
+        # With services in subfolders, a root-level site/ is found as its own folder instead.
+        web_roots = WEB_ROOTS[:1] if root == "." and found.services else WEB_ROOTS
+        for web_root in web_roots:
             page = repo.in_root(root, join(web_root, "index.html") if web_root else "index.html")
             if page is None:
                 continue
