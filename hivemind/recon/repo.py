@@ -25,6 +25,8 @@ NON_APP_DIRS = frozenset({
 MAX_FILES = 200_000
 # Entry points and shallow files come first, so a port or route is found well within this.
 MAX_SOURCE_FILES_PER_SCAN = 60
+# Memory bound for a huge monorepo: past this, file texts are re-read instead of kept.
+MAX_CACHED_CHARS = 64 * 1024 * 1024
 
 
 class RepoView:
@@ -41,6 +43,7 @@ class RepoView:
         )
         self._app_root_set = frozenset(self.app_roots)
         self._cache: dict[str, str | None] = {}
+        self._cached_chars = 0
         self._lines: dict[str, list[str]] = {}
         self._by_root: dict[str, list[str]] | None = None
         self._scans: dict[tuple, list[str]] = {}
@@ -52,15 +55,24 @@ class RepoView:
 
     # --- reading -------------------------------------------------------------------------
     def read(self, rel: str, max_bytes: int = DEFAULT_MAX_BYTES) -> str | None:
-        if rel not in self._cache:
-            self._cache[rel] = read_text_bounded(self.root / rel, max_bytes) if rel in self.fileset else None
-        return self._cache[rel]
+        """Text of an indexed file (first `max_bytes`), None for binary, unreadable or unindexed
+        files. Cached until the cache holds MAX_CACHED_CHARS; later reads go to disk again."""
+        if rel in self._cache:
+            return self._cache[rel]
+        text = read_text_bounded(self.root / rel, max_bytes) if rel in self.fileset else None
+        if self._cached_chars < MAX_CACHED_CHARS:
+            self._cache[rel] = text
+            self._cached_chars += len(text or "")
+        return text
 
     def lines(self, rel: str) -> list[str]:
-        if rel not in self._lines:
-            text = self.read(rel)
-            self._lines[rel] = text.splitlines() if text else []
-        return self._lines[rel]
+        if rel in self._lines:
+            return self._lines[rel]
+        text = self.read(rel)
+        lines = text.splitlines() if text else []
+        if rel in self._cache:
+            self._lines[rel] = lines
+        return lines
 
     def search(self, rel: str, pattern: re.Pattern[str]) -> Iterator[tuple[int, re.Match[str]]]:
         """(1-based line number, match) for each line of `rel` matching `pattern`."""
@@ -87,7 +99,7 @@ class RepoView:
 
     def owning_root(self, rel: str) -> str:
         """The nearest enclosing app root of a file ('.' when none is closer)."""
-        return _nearest(parent_of(rel), self._app_root_set)
+        return _nearest_root(parent_of(rel), self._app_root_set)
 
     def source_files(self, root: str, suffixes: tuple[str, ...], *, limit: int = MAX_SOURCE_FILES_PER_SCAN,
                      prefer: tuple[str, ...] = ()) -> list[str]:
@@ -133,13 +145,10 @@ def _multiline(pattern: re.Pattern[str]) -> re.Pattern[str]:
 
 
 @lru_cache(maxsize=65536)
-def _nearest_cached(directory: str, roots: frozenset[str]) -> str:
+def _nearest_root(directory: str, roots: frozenset[str]) -> str:
+    # Cached per folder: a big repository has many files but far fewer folders.
     while directory != ".":
         if directory in roots:
             return directory
         directory = parent_of(directory)
     return "."
-
-
-def _nearest(directory: str, roots: frozenset[str]) -> str:
-    return _nearest_cached(directory, roots)

@@ -107,3 +107,16 @@ def test_only_ignored_code_is_nothing_deployable(make_repo):
     root = make_repo({".gitignore": "app/\n", "app/package.json": '{"dependencies": {"express": "4"}}'})
     with pytest.raises(ReconError, match="no deployable application"):
         analyse_repo(root)
+
+
+def test_repo_view_cache_is_bounded_but_reads_stay_correct(make_repo, monkeypatch):
+    from hivemind.recon import repo as repo_module
+
+    monkeypatch.setattr(repo_module, "MAX_CACHED_CHARS", 10)
+    root = make_repo({"a.txt": "first file\nline two\n", "b.txt": "second\n"})
+    view = repo_module.RepoView.scan(root)
+    assert view.lines("a.txt") == ["first file", "line two"]
+    assert view.read("b.txt") == "second\n"
+    assert view.read("b.txt") == "second\n"  # not cached (budget spent), read again from disk
+    assert "b.txt" not in view._cache and view._cached_chars <= 10 + len("first file\nline two\n")
+    assert view.read("../outside.txt") is None  # only indexed files are ever opened

@@ -106,10 +106,9 @@ def _detect_web(repo, found, root, deps, manage, files) -> None:
 
 
 def _start_command(repo, draft: ServiceDraft, root, framework, deps, files) -> None:
-    has = lambda pkg: pkg in deps  # noqa: E731
     if framework == "django":
         wsgi = next((f for f in files if f.endswith("/wsgi.py") or f == "wsgi.py"), None)
-        if wsgi and has("gunicorn"):
+        if wsgi and "gunicorn" in deps:
             draft.claim("start_command", f"gunicorn {module_of(root, wsgi)}:application --bind 0.0.0.0:{{port}}",
                         wsgi, None, "Django WSGI module served by gunicorn", Rank.DEFAULT - 10)
         else:
@@ -121,9 +120,9 @@ def _start_command(repo, draft: ServiceDraft, root, framework, deps, files) -> N
         return
     rel, line, obj = found_app
     target = f"{module_of(root, rel)}:{obj}"
-    if framework in ("fastapi", "starlette", "asgi") or (framework == "sanic"):
+    if framework in ("fastapi", "starlette", "asgi", "sanic"):
         command, why = f"uvicorn {target} --host 0.0.0.0 --port {{port}}", "ASGI app served by uvicorn"
-    elif has("gunicorn"):
+    elif "gunicorn" in deps:
         worker = " --worker-class aiohttp.GunicornWebWorker" if framework == "aiohttp" else ""
         command, why = f"gunicorn {target} --bind 0.0.0.0:{{port}}{worker}", "WSGI app served by gunicorn"
     elif framework == "flask":
