@@ -11,6 +11,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from boto3.exceptions import S3UploadFailedError
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
@@ -48,8 +49,15 @@ def upload_if_absent(s3, bucket: str, key: str, path: Path, metadata: dict[str, 
     """Upload `path` to s3://bucket/key unless that key exists; True if it uploaded."""
     if object_exists(s3, bucket, key):
         return False
-    s3.upload_file(str(path), bucket, key, Config=_TRANSFER,
-                   ExtraArgs={"Metadata": metadata or {}, "ServerSideEncryption": "AES256"})
+    try:
+        s3.upload_file(str(path), bucket, key, Config=_TRANSFER,
+                       ExtraArgs={"Metadata": metadata or {}, "ServerSideEncryption": "AES256"})
+    except S3UploadFailedError as exc:
+        # s3transfer wraps the API error; unwrap it so callers (and aws_errors) see the real code.
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, ClientError):
+            raise cause from None
+        raise AwsError(f"uploading s3://{bucket}/{key} failed: {exc}") from None
     return True
 
 
@@ -124,8 +132,14 @@ def publish_assembly_assets(assembly_dir: Path, region: str) -> list[PublishedAs
             source = asset.get("source") or {}
             if "path" not in source:
                 raise AssetError(f"{manifest.name}: asset {asset_id} has no source path (executable sources are not supported)")
-            for dest_id, dest in sorted((asset.get("destinations") or {}).items()):
-                jobs.append((manifest.name, asset_id, source, dest))
+            # Check every source before the first upload: fail fast, publish nothing half-way.
+            path = (assembly_dir / source["path"]).resolve()
+            if not path.is_relative_to(assembly_dir.resolve()) or not path.exists():
+                raise AssetError(f"{manifest.name}: asset {asset_id} source {source['path']} is missing from the assembly")
+            if path.is_dir() and source.get("packaging", "file") != "zip":
+                raise AssetError(f"{manifest.name}: asset {asset_id} is a folder but packaging is not 'zip'")
+            for _, dest in sorted((asset.get("destinations") or {}).items()):
+                jobs.append((asset_id, path, dest))
     if not jobs:
         return []
 
@@ -135,22 +149,17 @@ def publish_assembly_assets(assembly_dir: Path, region: str) -> list[PublishedAs
         s3 = client("s3", region)
         published = []
         with tempfile.TemporaryDirectory(prefix="hivemind-assets-") as scratch:
-            for manifest_name, asset_id, source, dest in jobs:
+            for asset_id, path, dest in jobs:
                 dest_region = _substitute(dest.get("region") or region, account, region, partition)
                 if dest_region != region:
                     continue
                 bucket = _substitute(dest["bucketName"], account, region, partition)
                 key = _substitute(dest["objectKey"], account, region, partition)
-                path = (assembly_dir / source["path"]).resolve()
-                if not path.is_relative_to(assembly_dir.resolve()) or not path.exists():
-                    raise AssetError(f"{manifest_name}: asset {asset_id} source {source['path']} is missing from the assembly")
-                if source.get("packaging", "file") == "zip" and path.is_dir():
+                if path.is_dir():
                     packed = Path(scratch) / f"{asset_id}.zip"
                     if not packed.exists():
                         _zip_directory(path, packed)
                     path = packed
-                elif path.is_dir():
-                    raise AssetError(f"{manifest_name}: asset {asset_id} is a folder but packaging is not 'zip'")
                 try:
                     uploaded = upload_if_absent(s3, bucket, key, path)
                 except ClientError as exc:
