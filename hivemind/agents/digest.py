@@ -15,7 +15,7 @@ from .tools import truncate_utf8
 MAX_DIGEST_BYTES = 12 * 1024
 TREE_BYTES = 2_000
 MANIFEST_BYTES, MANIFEST_EACH, MANIFEST_COUNT = 5_000, 1_500, 6
-ENTRY_BYTES, ENTRY_EACH, ENTRY_COUNT = 3_600, 1_500, 3
+ENTRY_BYTES, ENTRY_EACH, ENTRY_COUNT = 4_000, 1_500, 4
 ENV_BYTES, ENV_EACH, ENV_COUNT = 1_000, 600, 2
 README_BYTES = 1_200
 
@@ -27,7 +27,7 @@ MANIFEST_NAMES = (
 ENTRY_NAMES = (
     "main.py", "app.py", "server.py", "wsgi.py", "asgi.py", "manage.py", "worker.py", "tasks.py",
     "index.js", "server.js", "app.js", "main.js", "index.ts", "server.ts", "main.ts", "app.ts",
-    "main.go", "config.ru", "index.php", "Application.java",
+    "main.go", "config.ru", "index.php", "Application.java", "jobs.js", "worker.js", "celery.py",
 )
 ENV_SAMPLE_NAMES = (".env.example", ".env.sample", ".env.template", ".env.dist", "env.example", "example.env")
 README_NAMES = ("README.md", "README.rst", "README.txt", "README", "readme.md")

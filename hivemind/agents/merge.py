@@ -236,9 +236,8 @@ class _Merger:
 
 
 def _as_text(value: object) -> str | None:
-    if value is _MISSING or value is None:
-        return None
-    return str(value) if not isinstance(value, bool) else str(value)
+    """A plan value as the detectors record it in Evidence.value (str(value)); None when absent."""
+    return None if value is _MISSING or value is None else str(value)
 
 
 def merge_proposal(draft: DeploymentPlan, proposal: ReconProposal, sandbox: RepoSandbox,

@@ -120,7 +120,7 @@ class RepoSandbox:
         dirs, files = self._children[rel]
         lines = [f"{rel}/ ({self._counts[rel]} files below)"]
         entries = [(f"{d}/", self._counts[d if rel == '.' else f'{rel}/{d}']) for d in sorted(dirs)]
-        for i, (name, count) in enumerate(entries):
+        for name, count in entries:
             lines.append(f"  {name} ({count} files)")
         for name in sorted(files):
             full = name if rel == "." else f"{rel}/{name}"
