@@ -8,11 +8,12 @@ MAX_SERVICE_NAME = 31
 
 
 def safe_name(raw: str, *, max_length: int = MAX_PLAN_NAME, fallback: str = "app") -> str:
-    """'My_Cool.App!' -> 'my-cool-app'; starts with a letter, at least two characters."""
+    """'My_Cool.App!' -> 'my-cool-app', '2048' -> 'app-2048': starts with a letter, 2+ characters."""
     name = re.sub(r"[^a-z0-9]+", "-", raw.lower()).strip("-")
-    name = re.sub(r"^[^a-z]+", "", name)  # must start with a letter
-    if len(name) < 2:
-        name = f"{fallback}-{name}".strip("-") if name else fallback
+    if not name:
+        return fallback
+    if not name[0].isalpha() or len(name) < 2:
+        name = f"{fallback}-{name}"
     return name[:max_length].rstrip("-")
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import ReconError
+from ..errors import PlanError, ReconError
 from ..plan import PLAN_FILENAME, DeploymentPlan, apply_stage, load_plan, save_plan
 from ..plan.models import Stage
 from ..recon import analyse_repo
@@ -52,6 +52,8 @@ def build_plan(repo: Path, *, description: str = "", stage: Stage | None = None,
     if not repo.is_dir():
         raise ReconError(f"no such directory: {repo}")
     plan_path = repo / PLAN_FILENAME
+    if plan_path.exists() and not plan_path.is_file():
+        raise PlanError(f"{plan_path}: exists but is not a file")
     kept = plan_path.is_file() and not force
     plan = load_plan(plan_path) if kept else analyse_repo(repo, name=name, description=description)
     refined = None
@@ -64,5 +66,8 @@ def build_plan(repo: Path, *, description: str = "", stage: Stage | None = None,
         plan = refined.plan
     plan = apply_options(plan, description=description, stage=stage, xray=xray, name=name)
     if write:
-        save_plan(plan, plan_path)
+        try:
+            save_plan(plan, plan_path)
+        except OSError as exc:
+            raise PlanError(f"{plan_path}: cannot write the plan: {exc.strerror or exc.__class__.__name__}") from None
     return PlanResult(plan=plan, path=plan_path if (write or kept) else None, kept_existing=kept, refine=refined)

@@ -387,3 +387,20 @@ def test_plan_is_stage_one_sized_with_evidence_origins(make_repo):
     assert plan.database.instance_class == "db.t3.micro" and not plan.database.multi_az
     assert {e.origin for e in plan.evidence} == {"detector", "default"}
     assert all(e.source == "default" or ":" in e.source or e.source.endswith(".json") for e in plan.evidence)
+
+
+def test_flask_app_factory_with_gunicorn(make_repo):
+    plan = analyse_repo(make_repo({
+        "requirements.txt": "Flask\ngunicorn\n",
+        "shop/__init__.py": "from flask import Flask\n\ndef create_app():\n    return Flask(__name__)\n",
+    }))
+    assert plan.services[0].start_command == "gunicorn shop:create_app() --bind 0.0.0.0:5000"
+
+
+def test_dockerfile_cmd_port_for_a_language_app(make_repo):
+    plan = analyse_repo(make_repo({
+        "requirements.txt": "fastapi\nuvicorn\n", "app/main.py": "from fastapi import FastAPI\napp = FastAPI()\n",
+        "Dockerfile": 'FROM python:3.12\nCMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8500"]\n',
+    }))
+    assert plan.services[0].port == 8500
+    assert plan.services[0].start_command == "uvicorn app.main:app --host 0.0.0.0 --port 8500"

@@ -93,6 +93,9 @@ def test_build_plan_without_write_leaves_repo_untouched(example_copy):
     ("app", ["plan", "{repo}", "--name", "Not Valid"], "invalid name 'Not Valid'"),
     ("app", ["plan", "{repo}", "--bogus"], "No such option: --bogus"),
     (None, ["plan"], "Missing argument 'repo'"),
+    ("plan-is-dir", ["plan", "{repo}"], "hivemind.yaml: exists but is not a file"),
+    ("latin1-plan", ["plan", "{repo}"], "cannot read plan: UnicodeDecodeError"),
+    ("unknown-field", ["plan", "{repo}", "--json"], "hivemind.yaml: servics: unknown field"),
 ])
 def test_error_paths_are_one_line_and_exit_2(tmp_path, capsys, setup, argv, message):
     repo = tmp_path / "repo"
@@ -101,6 +104,12 @@ def test_error_paths_are_one_line_and_exit_2(tmp_path, capsys, setup, argv, mess
         (repo / "index.html").write_text("<h1>hi</h1>")
     elif setup == "bad-yaml":
         (repo / "hivemind.yaml").write_text("name: shop\nservices: [unclosed\n  - x: {\n")
+    elif setup == "plan-is-dir":
+        (repo / "hivemind.yaml").mkdir()
+    elif setup == "latin1-plan":
+        (repo / "hivemind.yaml").write_bytes("name: caf\xe9\n".encode("latin-1"))
+    elif setup == "unknown-field":
+        (repo / "hivemind.yaml").write_text("name: shop\nservics: []\n")
     elif setup == "bad-port":
         (repo / "hivemind.yaml").write_text("name: shop\nservices:\n  - name: web\n    runtime: node\n    port: 0\n")
     argv = [a.format(tmp=tmp_path, repo=repo) for a in argv]
@@ -124,3 +133,15 @@ def test_console_script_end_to_end(example_copy, tmp_path):
                          env=env, timeout=60)
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.strip() == f"error: no such directory: {tmp_path / 'nowhere'}"
+
+
+def test_unwritable_plan_is_one_line_error(example_copy, capsys, monkeypatch):
+    import hivemind.workflows.plan as workflow
+
+    def refuse(plan, path):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(workflow, "save_plan", refuse)
+    code, out, err = run(["plan", str(example_copy("go-api"))], capsys)
+    assert code == 2 and out == ""
+    assert err.strip().endswith("hivemind.yaml: cannot write the plan: Permission denied")

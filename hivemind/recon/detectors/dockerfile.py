@@ -5,7 +5,7 @@ import json
 import re
 
 from ..draft import Findings, Rank
-from ..ports import STORE_PORTS
+from ..ports import STORE_PORTS, port_in_command
 from ..repo import RepoView, is_app_path, parent_of
 
 _EXPOSE = re.compile(r"^\s*EXPOSE\s+(\d{2,5})", re.IGNORECASE)
@@ -44,6 +44,8 @@ def detect(repo: RepoView, found: Findings) -> None:
         existing = found.services_at(root)
         if existing:
             web = found.service(root)
+            if web and run and (port := port_in_command(run[1])):
+                web.claim("port", port, rel, run[0], f"port in the Dockerfile CMD: {run[1][:60]}", Rank.DOCKERFILE)
             if web and expose:
                 web.claim("port", expose[1], rel, expose[0], f"Dockerfile EXPOSE {expose[1]}", Rank.DOCKERFILE)
             continue

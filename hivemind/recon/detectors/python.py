@@ -25,6 +25,8 @@ _APP_OBJECTS = {
     "sanic": re.compile(r"^(\w+)\s*=\s*Sanic\("),
     "wsgi": re.compile(r"^(application|app)\s*=|^def (application)\("),
 }
+# An application factory (Flask's create_app pattern), served as `module:create_app()`.
+_APP_FACTORY = re.compile(r"^def (create_app|make_app|app_factory)\(")
 _CELERY_APP = re.compile(r"^(\w+)\s*=\s*Celery\(")
 _ARQ_SETTINGS = re.compile(r"^class (WorkerSettings)\b")
 _DRAMATIQ_ACTOR = re.compile(r"@dramatiq\.actor")
@@ -116,6 +118,9 @@ def _start_command(repo, draft: ServiceDraft, root, framework, deps, files) -> N
                         "Django development server (add gunicorn to requirements for production)", Rank.DEFAULT - 10)
         return
     found_app = find_object(repo, files, _APP_OBJECTS.get(framework, _APP_OBJECTS["wsgi"]))
+    if found_app is None and framework in ("flask", "wsgi"):
+        if factory := find_object(repo, files, _APP_FACTORY):
+            found_app = (factory[0], factory[1], f"{factory[2]}()")
     if found_app is None:
         return
     rel, line, obj = found_app
