@@ -1,7 +1,7 @@
 """Deployment state: a local cache ($HIVEMIND_HOME/deployments/<id>/state.json, atomic + locked),
 a copy in AWS (SSM) so any machine can act, and CloudFormation as the source of truth."""
 from .local import StateError, check_deployment_id, state_path
-from .lock import DeploymentLocked, deployment_lock, locked_elsewhere
+from .lock import DeploymentLocked, deployment_lock, lock_held, locked_elsewhere
 from .models import (
     ArtifactInfo, DeploymentState, DeploymentStatus, DeploymentSummary, HistoryEvent, StackState,
 )
@@ -19,7 +19,7 @@ __all__ = [
     "ArtifactInfo", "DEPLOYMENT_TAG", "DeploymentLocked", "DeploymentNotFound", "DeploymentState",
     "DeploymentStatus", "DeploymentSummary", "HistoryEvent", "StackState", "StateError",
     "append_history", "check_deployment_id", "current_status", "dashboard_url", "delete_remote",
-    "deployment_lock", "list_deployments", "load_state", "locked_elsewhere", "mark_failed",
+    "deployment_lock", "list_deployments", "lock_held", "load_state", "locked_elsewhere", "mark_failed",
     "one_line", "redact", "redact_data", "refresh_from_cloudformation", "save_state",
     "serialize_state", "stack_names", "state_path",
 ]

@@ -103,3 +103,11 @@ def locked_elsewhere(deployment_id: str) -> bool:
         return False
     finally:
         os.close(fd)
+
+
+def lock_held(deployment_id: str) -> bool:
+    """True while any command (this process or another) holds the deployment's lock."""
+    with _held_guard:
+        if _held.get(deployment_id):
+            return True
+    return locked_elsewhere(deployment_id)

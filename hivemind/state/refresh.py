@@ -8,7 +8,7 @@ from botocore.exceptions import ClientError
 
 from ..aws import aws_errors, client, default_region
 from .local import read_local
-from .lock import DeploymentLocked, deployment_lock, locked_elsewhere
+from .lock import DeploymentLocked, deployment_lock, lock_held
 from .models import DeploymentState, DeploymentStatus, StackState
 from .redact import one_line
 from .remote import read_remote
@@ -102,9 +102,10 @@ def _dashboard(state: DeploymentState, cfn) -> str | None:
 
 
 def _reconcile_interrupted(state: DeploymentState) -> None:
-    """The state says a command is acting, but no process holds the lock: it stopped (Ctrl-C,
-    kill, crash). Report what CloudFormation shows instead of a status that will never end."""
-    if not state.status.in_progress or locked_elsewhere(state.id):
+    """The state says a command is acting, but no process (this one included) holds the lock: it
+    stopped (Ctrl-C, kill, crash). Report what CloudFormation shows instead of a status that will
+    never end."""
+    if not state.status.in_progress or lock_held(state.id):
         return
     live = {n: s.status for n, s in state.stacks.items() if s.status != MISSING}
     working = sorted(n for n, s in live.items() if s.endswith("_IN_PROGRESS"))

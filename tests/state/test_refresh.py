@@ -128,3 +128,15 @@ def test_status_prefers_the_newer_copy(cfn, make_plan):
     assert shown.active_color == "green"
     assert shown.status is DeploymentStatus.COMPLETED
     assert json.loads(state_path("orders-api").read_text())["active_color"] == "green"
+
+
+def test_refresh_inside_the_running_command_keeps_its_status(cfn, make_plan):
+    from hivemind.state import deployment_lock
+
+    cfn.create_stack(StackName="orders-api-edge", TemplateBody=edge_template())
+    state = DeploymentState.new(make_plan())
+    state.status = DeploymentStatus.VERIFYING
+    with deployment_lock("orders-api"):   # the deploy itself refreshing mid-way
+        refresh_from_cloudformation(state)
+    assert state.status is DeploymentStatus.VERIFYING and state.last_error is None
+    assert state.url == f"http://{_alb_dns()}"
