@@ -127,3 +127,15 @@ def ensure_bootstrap(region: str) -> str:
                     if "No updates are to be performed" not in exc.response.get("Error", {}).get("Message", ""):
                         raise
         return _bucket_of(cfn, stack)
+
+
+def find_bootstrap_bucket(region: str) -> str | None:
+    """The artifact bucket if the bootstrap stack exists and is usable, else None. Read-only
+    (for --what-if and status): never creates or updates anything."""
+    cfn = client("cloudformation", region)
+    with aws_errors(f"looking up the HiveMind bootstrap stack in {region}"):
+        stack = _describe(cfn)
+        if stack is None or stack["StackStatus"] in ("ROLLBACK_COMPLETE", "CREATE_IN_PROGRESS", "CREATE_FAILED",
+                                                     "ROLLBACK_IN_PROGRESS", "ROLLBACK_FAILED"):
+            return None
+        return _bucket_of(cfn, stack)

@@ -86,3 +86,14 @@ def test_an_outdated_bootstrap_stack_is_updated(aws, cfn_calls):
 
 def test_one_bucket_per_region(aws):
     assert ensure_bootstrap("us-east-1") != ensure_bootstrap("eu-west-1")
+
+
+def test_find_bootstrap_bucket_is_read_only(aws, cfn_calls):
+    from hivemind.artifact import find_bootstrap_bucket
+
+    assert find_bootstrap_bucket("us-east-1") is None
+    assert cfn_calls == ["DescribeStacks"]  # looked, created nothing
+    bucket = ensure_bootstrap("us-east-1")
+    cfn_calls.clear()
+    assert find_bootstrap_bucket("us-east-1") == bucket
+    assert "CreateStack" not in cfn_calls and "UpdateStack" not in cfn_calls
