@@ -2,7 +2,17 @@
 output, a token budget and a step log, and the Recon agent that refines the deterministic plan.
 
 Configuration comes from the environment (see `config`); with no key and no base URL nothing
-here talks to a network and callers keep their deterministic result."""
+here talks to a network and callers keep their deterministic result.
+
+Another agent (Medic, Janitor) reuses the loop with its own tools and output model:
+
+    llm = load_llm_config()                      # None -> use the deterministic path
+    tools = ToolSet([Tool("stack_events", "Recent events of a stack", EventsArgs, read_events)])
+    result = run_agent(SYSTEM, user_text, tools, Diagnosis, Budget(llm.budget_tokens), llm=llm,
+                       log=StepLog(agent_log_path(deployment_id, "medic"), secrets=llm.secrets()))
+    if result.ok: use(result.output)             # a validated Diagnosis
+    else: warn(result.error)                     # one line; fall back
+"""
 from __future__ import annotations
 
 from .budget import Budget, BudgetExhausted, estimate_tokens

@@ -159,6 +159,17 @@ def _secret_env_keys(tokens: list[str | int], value: object) -> list[str]:
     return [k for k in value if SECRET_ENV.search(k)] if isinstance(value, dict) else []
 
 
+def _service_roots(tokens: list[str | int], value: object) -> list[object]:
+    """The service `root` values a change would set (services[i].root, or inside a whole service)."""
+    if tokens[0] != "services":
+        return []
+    if tokens[-1] == "root":
+        return [value]
+    if len(tokens) == 2 and isinstance(value, dict) and "root" in value:
+        return [value["root"]]
+    return []
+
+
 class _Merger:
     def __init__(self, draft: DeploymentPlan, sandbox: RepoSandbox, description: str):
         self.plan = draft
@@ -177,6 +188,10 @@ class _Merger:
         secret_keys = _secret_env_keys(tokens, change.value)
         if secret_keys:
             raise ChangeRejected(f"{', '.join(secret_keys)}: secrets are references the user sets, never env values")
+        for root in _service_roots(tokens, change.value):
+            # A service root decides what gets bundled and shipped: it must be a folder of this repository.
+            if not isinstance(root, str) or not self.sandbox.is_dir(root):
+                raise ChangeRejected(f"root {root!r} is not a folder of the repository")
         problem = check_source(change.source, self.sandbox, self.description)
         if problem:
             raise ChangeRejected(problem)

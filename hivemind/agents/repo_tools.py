@@ -95,6 +95,13 @@ class RepoSandbox:
                 raise ToolError(f"{path}: resolves outside the repository")
         return rel
 
+    def is_dir(self, path: str) -> bool:
+        """True for the root and folders holding visible files (never ignored, vendored or outside ones)."""
+        try:
+            return self.resolve(path) in self._children
+        except ToolError:
+            return False
+
     def visible_file(self, path: str) -> str:
         rel = self.resolve(path)
         if rel not in self.fileset:

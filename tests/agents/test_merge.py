@@ -127,6 +127,18 @@ def test_identity_secrets_and_noops_are_refused(node_repo):
     assert "hunter2" not in plan.model_dump_json() and "sk_live_x" not in plan.model_dump_json()
 
 
+def test_service_roots_stay_inside_the_repository(node_repo):
+    plan, report = merge(node_repo, change("services[0].root", "../..", "package.json:1"),
+                         change("services[1]", {"name": "api", "runtime": "node", "root": "src", "port": 4000},
+                                "src/server.js:8"),
+                         change("services[2]", {"name": "deps", "runtime": "node", "root": "node_modules/express"},
+                                "package.json:1"))
+    why = reasons(report)
+    assert why["services[0].root"] == "root '../..' is not a folder of the repository"
+    assert why["services[2]"] == "root 'node_modules/express' is not a folder of the repository"
+    assert [s.root for s in plan.services] == [".", "src"]
+
+
 def test_duplicates_and_bad_paths(node_repo):
     plan, report = merge(node_repo, change("services[0].framework", "koa", "package.json:9"),
                          change("services[0].framework", "hapi", "package.json:9"),

@@ -5,7 +5,7 @@ import pytest
 
 from hivemind.agents import LLMConfig, LLMConfigError, RepoSandbox, ToolError, load_llm_config, repo_toolset
 from hivemind.agents.config import NO_LLM_NOTICE, PLACEHOLDER_KEY
-from hivemind.agents.digest import MAX_DIGEST_BYTES, repo_digest
+from hivemind.agents.digest import MAX_DIGEST_BYTES, TREE_BYTES, repo_digest
 from hivemind.agents.repo_tools import READ_CAP_BYTES
 
 from .conftest import write_repo
@@ -100,12 +100,14 @@ def test_digest_is_bounded_and_cites_lines(node_repo):
 
 def test_digest_size_does_not_grow_with_the_repository(node_repo):
     small = len(repo_digest(RepoSandbox(node_repo)).encode())
-    noise = {f"src/components/c{i // 50}/part{i}.js": f"export const p{i} = {i};\n" for i in range(3000)}
-    noise.update({f"node_modules/pkg{i}/index.js": "x\n" for i in range(2000)})
-    noise.update({f"docs/page{i}.md": "# page\n" for i in range(500)})
+    # Enough folders and files to overflow every section if nothing were capped (bench/ goes to 50,000).
+    noise = {f"src/components/c{i // 10}/part{i}.js": f"export const p{i} = {i};\n" for i in range(800)}
+    noise.update({f"lib{i}/mod.js": "x\n" for i in range(150)})
+    noise.update({f"node_modules/pkg{i // 100}/f{i}.js": "x\n" for i in range(300)})
     write_repo(node_repo, noise)
     big = len(repo_digest(RepoSandbox(node_repo)).encode())
-    assert big <= MAX_DIGEST_BYTES and big <= small * 1.5
+    # Only the tree section grows with the repository, and it has its own cap.
+    assert big <= MAX_DIGEST_BYTES and big - small <= TREE_BYTES
 
 
 def test_config_from_environment():
