@@ -14,6 +14,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from ..errors import HivemindError
 from . import guard
@@ -137,7 +138,7 @@ class DeployEngine:
             for future in futures:
                 try:
                     results.append(future.result())
-                except (HivemindError, ClientError, BotoCoreError) as exc:
+                except (HivemindError, ClientError, BotoCoreError, ResponseParserError) as exc:
                     errors.append(exc)
         if errors:
             # Leave nothing behind: the previews that did succeed are discarded.
@@ -145,7 +146,7 @@ class DeployEngine:
             first = errors[0]
             if isinstance(first, HivemindError):
                 raise first
-            raise DeployError(f"creating change sets: {first}") from None
+            raise DeployError(f"creating change sets: {_error_text(first)}") from None
         return results
 
     def discard(self, previews: list[StackPreview]) -> None:
@@ -247,11 +248,10 @@ class DeployEngine:
             try:
                 api.execute_change_set(preview.change_set_id, name)
                 api.wait_stack(name, preview.change_set_type)
-            except ClientError as exc:
+            except (ClientError, BotoCoreError, ResponseParserError) as exc:
                 # moto (and a few real API validations) refuse the execution itself, with no
                 # *_FAILED event: the API message is the root cause then.
-                err = exc.response.get("Error", {})
-                self._fail(api, outcome, f"{err.get('Code', 'Error')}: {err.get('Message', exc)}")
+                self._fail(api, outcome, _error_text(exc))
                 return self._finish(outcome)
             except WaitFailed as exc:
                 self._fail(api, outcome, exc.response.get("StackStatusReason")
@@ -264,8 +264,9 @@ class DeployEngine:
             self._poll_final(api, name)
         except Cancelled:
             outcome.result, outcome.error = INTERRUPTED, "interrupted while CloudFormation was working"
-        except (HivemindError, ClientError, BotoCoreError) as exc:
-            outcome.result, outcome.error = FAILED, " ".join(str(exc).split())
+        except Exception as exc:  # noqa: BLE001 - one stack's failure (even a garbled API answer,
+            # botocore's ResponseParserError is no BotoCoreError) must not bring down the others.
+            outcome.result, outcome.error = FAILED, _error_text(exc)
         return self._finish(outcome)
 
     def _poll_final(self, api: CloudFormationApi, name: str) -> None:
@@ -295,6 +296,17 @@ class DeployEngine:
         outcome.finished_seq = self._next_seq()
         self._status(outcome.name, outcome.result)
         return outcome
+
+
+def _error_text(exc: BaseException) -> str:
+    """One line: 'Code: Message' for API errors, the first line otherwise."""
+    if isinstance(exc, ClientError):
+        err = exc.response.get("Error", {})
+        return f"{err.get('Code', 'Error')}: {' '.join(str(err.get('Message', exc)).split())}"
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+    if isinstance(exc, ResponseParserError):
+        return f"unreadable answer from the CloudFormation endpoint (HTTP 500?): {text}"
+    return text
 
 
 def _outputs(stack: dict) -> dict[str, str]:
