@@ -161,13 +161,15 @@ def current_status(deployment_id: str, region: str | None = None) -> DeploymentS
     """What `hivemind status` shows: the newest stored state (this machine's or AWS's), refreshed
     from CloudFormation, and saved back unless another command holds the deployment's lock."""
     local = read_local(deployment_id)
+    if local is not None and region not in (None, local.region):
+        local = None  # asked about another region: this machine's copy is not that deployment
     region = region or (local.region if local else None) or default_region()
-    remote = read_remote(deployment_id, region)
-    candidates = [s for s in (local, remote) if s is not None and s.region == region]
-    if not candidates:
+    # Unlike load_state, AWS must answer here: status is about what is deployed now.
+    remote = read_remote(deployment_id, region, newer_than=local.updated_at if local else None)
+    if remote is None and local is None:
         raise DeploymentNotFound(f"unknown deployment '{deployment_id}' in {region} (see `hivemind list`)")
-    state = max(candidates, key=lambda s: s.updated_at)
-    if remote is not None and state is remote:
+    state = remote or local
+    if remote is not None:
         write_local(serialize_state(remote), deployment_id)
     refresh_from_cloudformation(state)
     try:

@@ -17,6 +17,7 @@ import base64
 import hashlib
 import json
 import zlib
+from datetime import datetime
 
 from botocore.exceptions import ClientError
 
@@ -102,18 +103,29 @@ def _read_head(ssm, deployment_id: str) -> dict | None:
     return head
 
 
-def read_remote(deployment_id: str, region: str) -> DeploymentState | None:
-    """The state stored in AWS, or None if this region has none for the id."""
+def read_remote(deployment_id: str, region: str, *, newer_than: datetime | None = None) -> DeploymentState | None:
+    """The state stored in AWS, or None if this region has none for the id (or, with
+    `newer_than`, none saved after that moment: then only the small head is read)."""
     ssm = client("ssm", region)
     with aws_errors(f"reading state of '{deployment_id}' from SSM"):
         for _ in range(2):  # a concurrent writer may swap parts under us: one re-read settles it
             head = _read_head(ssm, deployment_id)
             if head is None:
                 return None
+            if newer_than is not None and not _saved_after(head, newer_than):
+                return None
             payload = head.get("data") or _read_parts(ssm, deployment_id, int(head.get("parts", 0)))
             if hashlib.sha256(payload.encode()).hexdigest() == head.get("sha256"):
                 return parse_state(_decode(payload), f"ssm:{head_name(deployment_id)}")
     raise AwsError(f"state of '{deployment_id}' in SSM is inconsistent (parts do not match); retry")
+
+
+def _saved_after(head: dict, moment: datetime) -> bool:
+    try:
+        saved = datetime.fromisoformat(head["summary"]["updated_at"].replace("Z", "+00:00"))
+    except (KeyError, TypeError, ValueError):
+        return True  # cannot tell: read it, the full state carries its own timestamp
+    return saved > moment
 
 
 def _read_parts(ssm, deployment_id: str, count: int) -> str:

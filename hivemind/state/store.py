@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from ..aws import default_region
+from ..aws import AwsError, default_region
 from ..errors import HivemindError
 from .local import check_deployment_id, local_deployment_ids, read_local, write_local
 from .models import DeploymentState, DeploymentStatus, DeploymentSummary, HistoryEvent, utcnow
@@ -42,12 +42,23 @@ def save_state(state: DeploymentState, *, remote: bool = True) -> None:
 def load_state(deployment_id: str, region: str | None = None) -> DeploymentState:
     """The local cache if this machine has one, else the copy stored in AWS (then cached locally).
 
-    `region` is where to look in AWS; default AWS_REGION / AWS_DEFAULT_REGION / us-east-1.
+    A local cache is still checked against AWS (one small read): if another machine (CI) saved
+    a newer state since, that one is returned, so a laptop never acts on a stale colour or
+    status. AWS being unreachable then is not an error here: the local cache is returned.
+    `region` is where to look in AWS; default: the local state's, else AWS_REGION /
+    AWS_DEFAULT_REGION / us-east-1.
     """
     check_deployment_id(deployment_id)
     local = read_local(deployment_id)
-    if local is not None:
-        return local
+    if local is not None and (region is None or region == local.region):
+        try:
+            newer = read_remote(deployment_id, local.region, newer_than=local.updated_at)
+        except AwsError:
+            return local
+        if newer is None:
+            return local
+        write_local(serialize_state(newer), deployment_id)
+        return newer
     region = default_region(region)
     state = read_remote(deployment_id, region)
     if state is None:

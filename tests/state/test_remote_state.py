@@ -112,3 +112,30 @@ def test_delete_remote_forgets_the_deployment(aws, make_plan):
     save_state(DeploymentState.new(make_plan(evidence=_noisy_evidence(60, seed=2))))
     delete_remote("orders-api", "us-east-1")
     assert _all_parameters() == []
+
+
+def test_load_prefers_a_newer_copy_saved_by_another_machine(aws, make_plan):
+    import json
+
+    from hivemind.state import DeploymentStatus, state_path
+
+    save_state(DeploymentState.new(make_plan()))
+    laptop_copy = state_path("orders-api").read_text()
+    ci = load_state("orders-api")
+    ci.active_color = "green"
+    append_history(ci, "update", status=DeploymentStatus.COMPLETED)
+    save_state(ci)
+    state_path("orders-api").write_text(laptop_copy)   # this machine still has the old cache
+
+    loaded = load_state("orders-api")
+    assert loaded.active_color == "green" and loaded.status is DeploymentStatus.COMPLETED
+    assert json.loads(state_path("orders-api").read_text())["active_color"] == "green"  # cache refreshed
+
+
+def test_load_falls_back_to_the_local_cache_when_aws_is_unreachable(aws, make_plan, monkeypatch):
+    save_state(DeploymentState.new(make_plan()), remote=False)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+    from hivemind import aws as hm_aws
+    hm_aws._session.cache_clear()
+    assert load_state("orders-api").id == "orders-api"
+    hm_aws._session.cache_clear()
