@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from typing import Iterable
 
 from .findings import Finding
@@ -12,13 +11,22 @@ _SEVERITY = {"error": "error", "warning": "warning", "informational": "info", "i
 
 
 
-@lru_cache(maxsize=4)
+_RUNNERS: dict[str, object] = {}
+
+
 def _runner(region: str):
     """One cfn-lint runner per region: loading its ~300 rules costs ~0.4 s, so it is done once."""
-    from cfnlint.config import ConfigMixIn
-    from cfnlint.runner.cli import Runner
+    if region not in _RUNNERS:
+        from cfnlint.config import ConfigMixIn
+        from cfnlint.runner.cli import Runner
 
-    return Runner(ConfigMixIn(regions=[region]))
+        _RUNNERS[region] = Runner(ConfigMixIn(regions=[region]))
+    return _RUNNERS[region]
+
+
+def is_warm(region: str) -> bool:
+    """True when this process has already linted for `region` (no child process needed)."""
+    return region in _RUNNERS
 
 
 def warm_up(region: str) -> None:
@@ -49,3 +57,44 @@ def lint_templates(templates: Iterable[tuple[str, dict]], region: str) -> list[F
     for stack, template in templates:
         findings.extend(lint_template(stack, template, region))
     return findings
+
+
+
+class LintWorker:
+    """cfn-lint in a child process (`python -m hivemind.checks.lint_worker`), warmed up early.
+
+    Loading cfn-lint and linting are pure Python (GIL-bound); a child process keeps them off the
+    main process, which is busy driving jsii while the child loads rules and schemas. If the
+    child fails, linting falls back to this process. Use as a context manager.
+    """
+
+    def __init__(self, region: str) -> None:
+        import subprocess
+        import sys
+
+        self.region = region
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "hivemind.checks.lint_worker", region],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        )
+
+    def lint(self, templates: Iterable[tuple[str, dict]]) -> list[Finding]:
+        templates = list(templates)
+        try:
+            out, _ = self._proc.communicate(json.dumps(templates).encode())
+            if self._proc.returncode == 0:
+                return [Finding.from_dict(item) for item in json.loads(out)]
+        except (OSError, ValueError):
+            pass
+        return lint_templates(templates, self.region)
+
+    def close(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+
+    def __enter__(self) -> "LintWorker":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -6,7 +6,6 @@ import io
 import json
 import os
 import shutil
-import threading
 from pathlib import Path
 
 from ..checks import nag
@@ -61,6 +60,14 @@ def _synthesize_app(plan: DeploymentPlan, options: RenderOptions, outdir: Path, 
                 raise HivemindError(f"CDK synth failed: {first}") from None
 
 
+def _lint_in_process(region: str) -> bool:
+    """A long-lived process (tests, a server) that linted before lints in-process, warm."""
+    import sys
+
+    lint = sys.modules.get("hivemind.checks.lint")
+    return bool(lint and lint.is_warm(region))
+
+
 def synthesize(
     plan: DeploymentPlan,
     *,
@@ -91,22 +98,24 @@ def synthesize(
             cost=CostEstimate.from_dict(stored["cost"]), cached=True, checks_run=stored["checks_run"],
         )
 
-    warmup = None
-    if checks:
-        # Loading cfn-lint's rules and schemas (~1.5 s of Python) overlaps the CDK build, which
-        # mostly waits on the jsii node process.
-        from ..checks.lint import warm_up
-
-        warmup = threading.Thread(target=warm_up, args=(plan.region,), name="cfn-lint-warmup", daemon=True)
-        warmup.start()
-    _synthesize_app(plan, options, outdir, checks)
-    stacks = read_assembly(outdir)
     findings: list[Finding] = []
-    if checks:
+    if checks and _lint_in_process(plan.region):
         from ..checks.lint import lint_templates
 
-        warmup.join()
+        _synthesize_app(plan, options, outdir, checks)
+        stacks = read_assembly(outdir)
         findings = nag.read_report(outdir) + lint_templates(((s.name, s.template) for s in stacks), plan.region)
+    elif checks:
+        from ..checks.lint import LintWorker
+
+        # cfn-lint loads in its own process while the CDK app builds, then lints the templates.
+        with LintWorker(plan.region) as linter:
+            _synthesize_app(plan, options, outdir, checks)
+            stacks = read_assembly(outdir)
+            findings = nag.read_report(outdir) + linter.lint((s.name, s.template) for s in stacks)
+    else:
+        _synthesize_app(plan, options, outdir, checks)
+        stacks = read_assembly(outdir)
     cost = estimate(((s.name, s.template) for s in stacks), plan.region)
     result = SynthResult(assembly_dir=outdir, stacks=stacks, findings=findings, cost=cost, cached=False, checks_run=checks)
     atomic_write_text(outdir / cache.RESULT_FILE, json.dumps(

@@ -7,6 +7,7 @@ from constructs_lib import RedisCache, RelationalDatabase
 
 from ...plan import DeploymentPlan
 from .. import handoff, names
+from ..engines import resolve_engine_version
 from .base import HivemindStack
 
 
@@ -23,7 +24,7 @@ class DataStack(HivemindStack):
             self.database = RelationalDatabase(
                 self, "Database", vpc=vpc, subnets=isolated,
                 security_group=handoff.import_security_group(self, plan.name, "db"),
-                engine=db.engine, version=db.version, instance_class=db.instance_class, storage_gb=db.storage_gb,
+                engine=db.engine, version=resolve_engine_version(db.engine, db.version), instance_class=db.instance_class, storage_gb=db.storage_gb,
                 multi_az=db.multi_az, read_replicas=db.read_replicas, backup_retention_days=db.backup_retention_days,
                 deletion_protection=db.deletion_protection, database_name=db.name,
                 instance_identifier=names.database_identifier(plan.name),
