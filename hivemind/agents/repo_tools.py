@@ -45,6 +45,7 @@ class RepoSandbox:
         self.files: list[str] = sorted(p.relative_to(self.root).as_posix()
                                        for p in iter_repo_files(self.root, max_files=max_files))
         self.fileset = frozenset(self.files)
+        self._by_depth: list[str] | None = None
         self._children: dict[str, tuple[set[str], list[str]]] = {}
         self._counts: dict[str, int] = {}
         for rel in self.files:
@@ -172,7 +173,10 @@ class RepoSandbox:
         glob = self.resolve(glob) if glob not in ("", "*", "**", "**/*") else "*"
         matches: list[str] = []
         scanned = 0
-        for rel in self.files:
+        # Shallow files first: entry points and configs sit near the top, so a capped scan finds them.
+        if self._by_depth is None:
+            self._by_depth = sorted(self.files, key=lambda rel: (rel.count("/"), rel))
+        for rel in self._by_depth:
             if not (fnmatch.fnmatch(rel, glob) or ("/" not in glob and fnmatch.fnmatch(rel.rsplit("/", 1)[-1], glob))):
                 continue
             if is_secret_file(rel):

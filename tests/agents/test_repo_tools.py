@@ -125,3 +125,12 @@ def test_config_from_environment():
         load_llm_config({"OPENAI_API_KEY": "k", "HIVEMIND_LLM_BUDGET": "10"})
     assert NO_LLM_NOTICE == "no OPENAI_API_KEY: using the deterministic plan"
     assert isinstance(local, LLMConfig)
+
+
+def test_grep_scans_shallow_files_first_within_its_cap(node_repo, monkeypatch):
+    import hivemind.agents.repo_tools as repo_tools
+
+    write_repo(node_repo, {f"src/aaa/deep{i}.js": "nothing here\n" for i in range(30)})
+    monkeypatch.setattr(repo_tools, "GREP_MAX_FILES", 10)
+    out = RepoSandbox(node_repo).grep(r"process\.env\.PORT", glob="*.js")
+    assert out.startswith("src/server.js:8: const port = process.env.PORT || 4000;")
