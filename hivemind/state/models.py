@@ -5,10 +5,11 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .. import __version__
 from ..plan.models import DeploymentPlan
+from .redact import one_line
 
 
 def utcnow() -> datetime:
@@ -76,6 +77,11 @@ class HistoryEvent(_Model):
     status: DeploymentStatus | None = None
     detail: str = ""
 
+    @field_validator("detail")
+    @classmethod
+    def _safe_detail(cls, v: str) -> str:
+        return one_line(v) if v else v
+
 
 class DeploymentState(_Model):
     id: str
@@ -95,6 +101,12 @@ class DeploymentState(_Model):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     hivemind_version: str = __version__
+
+    @field_validator("last_error")
+    @classmethod
+    def _safe_error(cls, v: str | None) -> str | None:
+        # Whoever sets it, it is stored and shown as one redacted line.
+        return one_line(v) if v else v
 
     @classmethod
     def new(cls, plan: DeploymentPlan, *, region: str | None = None) -> "DeploymentState":

@@ -94,3 +94,12 @@ def test_in_progress_statuses():
     assert {s.value for s in DeploymentStatus} >= {
         "pending", "analyzing", "building", "provisioning", "deploying", "verifying", "completed", "failed",
         "awaiting_fix", "fixing", "updating", "rolling_back", "rolled_back", "destroying", "destroyed"}
+
+
+def test_errors_and_history_are_redacted_however_they_are_set(make_plan):
+    from hivemind.state import HistoryEvent
+
+    state = DeploymentState.new(make_plan())
+    state.last_error = "boom\n  at connect(postgres://u:hunter2@db)"   # set directly by a caller
+    assert state.last_error == "boom at connect(postgres://u:***@db)"
+    assert HistoryEvent(action="deploy", detail="token=abc123").detail == "token=***"
