@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,11 +35,12 @@ class IgnoreRules:
     consulted in order, the last match winning as in git (so `!keep.log` re-includes)."""
 
     def __init__(self, lines: list[str]):
-        spec = pathspec.GitIgnoreSpec.from_lines(lines)
-        self.rules = [(p.include, p.regex) for p in spec.patterns if p.include is not None and p.regex is not None]
+        self.rules = [(p.include, p.regex) for p in _patterns(lines) if p.include is not None and p.regex is not None]
         # pathspec names a group in every rule; names must be unique in one regex, so drop them.
         combined = "|".join(f"(?:{regex.pattern.replace('(?P<ps_d>', '(')})" for _, regex in self.rules)
-        self.any_rule = re.compile(combined) if self.rules else None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            self.any_rule = re.compile(combined) if self.rules else None
 
     def verdict(self, rel: str) -> bool | None:
         """True: ignored, False: re-included by a negation, None: no rule says anything."""
@@ -48,6 +50,24 @@ class IgnoreRules:
             if regex.match(rel):
                 return include
         return None
+
+
+def _patterns(lines: list[str]) -> list:
+    """pathspec's patterns for `lines`. A line git would reject (a lone backslash, a bad range like
+    `[z-a]`) is skipped, as git skips it, instead of failing the whole file."""
+    with warnings.catch_warnings():
+        # Odd bracket expressions make `re` emit FutureWarnings: noise on the user's terminal.
+        warnings.simplefilter("ignore", FutureWarning)
+        try:
+            return list(pathspec.GitIgnoreSpec.from_lines(lines).patterns)
+        except (ValueError, re.error):  # pathspec's GitIgnorePatternError is a ValueError
+            kept = []
+            for line in lines:
+                try:
+                    kept.extend(pathspec.GitIgnoreSpec.from_lines([line]).patterns)
+                except (ValueError, re.error):
+                    continue
+            return kept
 
 
 def _load_gitignore(directory: Path) -> IgnoreRules | None:

@@ -7,7 +7,10 @@ import pytest
 
 from hivemind.errors import ReconError
 from hivemind.recon import analyse_repo
-from hivemind.recon.walk import iter_repo_files, iter_repo_relpaths, read_text_bounded
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hivemind.recon.walk import IgnoreRules, iter_repo_files, iter_repo_relpaths, read_text_bounded
 
 
 def rels(root):
@@ -120,3 +123,33 @@ def test_repo_view_cache_is_bounded_but_reads_stay_correct(make_repo, monkeypatc
     assert view.read("b.txt") == "second\n"  # not cached (budget spent), read again from disk
     assert "b.txt" not in view._cache and view._cached_chars <= 10 + len("first file\nline two\n")
     assert view.read("../outside.txt") is None  # only indexed files are ever opened
+
+
+def test_invalid_gitignore_lines_are_skipped_like_git_does(make_repo):
+    root = make_repo({".gitignore": "\\\n*.log\n", "a.log": "x", "app.js": "x"})
+    assert rels(root) == [".gitignore", "app.js"]
+
+
+_GLOB_LINES = st.lists(st.text(st.sampled_from(list("ab*?/!.-[]\\")), min_size=1, max_size=8), max_size=6)
+# Shaped like the walker's paths: relative segments, a trailing "/" marking a folder.
+_SEGMENTS = st.text(st.sampled_from(list("ab.-")), min_size=1, max_size=4).filter(lambda s: s not in (".", ".."))
+_PATHS = st.tuples(st.lists(_SEGMENTS, min_size=1, max_size=3), st.booleans()).map(
+    lambda t: "/".join(t[0]) + ("/" if t[1] else ""))
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines=_GLOB_LINES, path=_PATHS)
+def test_fast_ignore_matcher_agrees_with_pathspec(lines, path):
+    """IgnoreRules answers like pathspec's own GitIgnoreSpec.check_file, and never raises."""
+    import warnings
+
+    import pathspec
+
+    rules = IgnoreRules(lines)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        try:
+            spec = pathspec.GitIgnoreSpec.from_lines(lines)
+        except Exception:
+            return  # an invalid file: IgnoreRules skipped the bad lines (checked above: no raise)
+    assert rules.verdict(path) == spec.check_file(path).include
