@@ -71,34 +71,43 @@ def _print_report(plan, result) -> None:
         stacks.add_row(stack.name, str(stack.resource_count), ", ".join(stack.dependencies) or "-")
     console.print(stacks)
 
-    findings = Table(title="Findings", title_justify="left")
-    for column in ("Source", "Rule", "Severity", "Resource", "Message / reason"):
-        findings.add_column(column, overflow="fold")
-    shown = sorted(result.findings, key=lambda f: (f.acknowledged, f.severity != "error", f.stack, f.rule_id))
-    for f in shown:
-        if f.acknowledged:
-            severity, text = f"[dim]{f.severity} (acknowledged)[/]", f"[dim]{_short(f.reason)}[/]"
-        else:
+    open_findings = sorted((f for f in result.findings if not f.acknowledged),
+                           key=lambda f: (f.severity != "error", f.stack, f.rule_id))
+    if open_findings:
+        findings = Table(title="Findings", title_justify="left")
+        for column in ("Source", "Rule", "Severity", "Stack / resource", "Message"):
+            findings.add_column(column, overflow="fold")
+        for f in open_findings:
             style = "red" if f.severity == "error" else "yellow"
-            severity, text = f"[{style}]{f.severity}[/]", _short(f.message)
-        findings.add_row(f.source, f.rule_id, severity, f.resource, text)
-    if result.findings:
+            findings.add_row(f.source, f.rule_id, f"[{style}]{f.severity}[/]", f"{f.stack} {f.resource}", _short(f.message))
         console.print(findings)
     elif result.checks_run:
-        console.print("Findings: none")
+        console.print("Findings: none open (cdk-nag AwsSolutions, cfn-lint)")
+    acknowledged: dict[tuple[str, str], int] = {}
+    for f in result.findings:
+        if f.acknowledged:
+            acknowledged[(f.rule_id, f.reason)] = acknowledged.get((f.rule_id, f.reason), 0) + 1
+    if acknowledged:
+        console.print("Acknowledged findings (by design):")
+        for (rule, reason), count in sorted(acknowledged.items()):
+            console.print(f"  [green]✓[/] {rule} ×{count}: [dim]{reason}[/]", highlight=False, soft_wrap=True)
 
     cost = Table(title=f"Estimated monthly cost (USD, {result.cost.price_region} prices as of {result.cost.as_of})",
                  title_justify="left")
     cost.add_column("Stack")
     cost.add_column("Item")
     cost.add_column("USD/month", justify="right")
+    grouped: dict[tuple[str, str], list[float]] = {}
     for line in result.cost.lines:
-        cost.add_row(line.stack, line.description, f"{line.monthly_usd:,.2f}")
+        grouped.setdefault((line.stack, line.description), []).append(line.monthly_usd)
+    for (stack, description), amounts in grouped.items():
+        label = description if len(amounts) == 1 else f"{description} ×{len(amounts)}"
+        cost.add_row(stack, label, f"{sum(amounts):,.2f}")
     cost.add_row("", "[bold]Total (on-demand)[/]", f"[bold]{result.cost.total_usd:,.2f}[/]")
     cost.add_row("", "Total with 12-month Free Tier", f"{result.cost.free_tier_total_usd:,.2f}")
     console.print(cost)
     for note in result.cost.assumptions:
-        console.print(f"  · {note}", highlight=False)
+        console.print(f"  · {note}", highlight=False, soft_wrap=True)
 
     blocking = result.blocking_findings
     if blocking:

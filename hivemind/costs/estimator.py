@@ -171,15 +171,17 @@ def _price_group(pr: _Pricer, stack: str, logical_id: str, props: dict, resource
     ) or 8
     public_ip = any(ni.get("AssociatePublicIpAddress") is True for ni in data.get("NetworkInterfaces", []) or [])
     hourly = pr.hourly(p["ec2_hourly"], instance_type, "EC2 instance type")
+    name = props.get("AutoScalingGroupName")
+    where = f" {name}" if isinstance(name, str) else ""
     lines = []
     free_hours = pr.free.take("ec2_hours", h * count, instance_type)
     lines.append(_line(stack, logical_id, "AWS::AutoScaling::AutoScalingGroup",
-                       f"EC2 {count} x {instance_type} (minimum capacity)", hourly * h * count, hourly * free_hours))
+                       f"EC2{where} {count} x {instance_type} (minimum capacity)", hourly * h * count, hourly * free_hours))
     disk_free = pr.free.take("ebs_gb", disk_gb * count)
-    lines.append(_line(stack, logical_id, "AWS::AutoScaling::AutoScalingGroup", f"EBS gp3 {count} x {disk_gb} GB",
+    lines.append(_line(stack, logical_id, "AWS::AutoScaling::AutoScalingGroup", f"EBS gp3{where} {count} x {disk_gb} GB",
                        p["ebs_gp3_gb_month"] * disk_gb * count, p["ebs_gp3_gb_month"] * disk_free))
     if public_ip and count:
         ip_free = pr.free.take("public_ipv4_hours", h * count)
-        lines.append(_line(stack, logical_id, "AWS::AutoScaling::AutoScalingGroup", f"Public IPv4 x {count}",
+        lines.append(_line(stack, logical_id, "AWS::AutoScaling::AutoScalingGroup", f"Public IPv4{where} x {count}",
                            p["public_ipv4_hourly"] * h * count, p["public_ipv4_hourly"] * ip_free))
     return lines

@@ -1,0 +1,66 @@
+"""Cost estimate: priced from template resources and properties with the shipped table."""
+from __future__ import annotations
+
+import pytest
+
+from hivemind.costs import estimate, price_table
+
+
+def _asg_template(instance_type: str, count: int, public_ip: bool = False, disk: int = 8) -> dict:
+    return {"Resources": {
+        "Lt": {"Type": "AWS::EC2::LaunchTemplate", "Properties": {"LaunchTemplateData": {
+            "InstanceType": instance_type,
+            "BlockDeviceMappings": [{"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": disk}}],
+            "NetworkInterfaces": [{"DeviceIndex": 0, "AssociatePublicIpAddress": public_ip}],
+        }}},
+        "Asg": {"Type": "AWS::AutoScaling::AutoScalingGroup", "Properties": {
+            "MinSize": str(count), "MaxSize": "4", "LaunchTemplate": {"LaunchTemplateId": {"Ref": "Lt"}}}},
+    }}
+
+
+def test_price_table_states_source_date_and_regions():
+    table = price_table()
+    assert table["source"] and table["as_of"]
+    assert {"us-east-1", "eu-west-1", "us-west-2", "eu-central-1", "ap-southeast-1"} <= set(table["regions"])
+    for prices in table["regions"].values():
+        assert {"t3.micro", "t4g.micro", "m5.large", "m6i.large", "c5.large"} <= set(prices["ec2_hourly"])
+        assert {"db.t3.micro", "db.t4g.micro", "db.m5.large"} <= set(prices["rds_single_az_hourly"]["postgres"])
+        assert {"cache.t3.micro", "cache.t4g.micro", "cache.m5.large"} <= set(prices["elasticache_hourly"])
+
+
+def test_instances_are_priced_from_the_launch_template():
+    table = price_table()
+    hourly = table["regions"]["us-east-1"]["ec2_hourly"]["m5.large"]
+    cost = estimate([("s", _asg_template("m5.large", 3, disk=20))], "us-east-1")
+    compute = next(line for line in cost.lines if line.description.startswith("EC2"))
+    assert compute.monthly_usd == pytest.approx(round(hourly * 730 * 3, 2))
+    ebs = next(line for line in cost.lines if line.description.startswith("EBS"))
+    assert ebs.monthly_usd == pytest.approx(round(0.08 * 20 * 3, 2))
+    assert not any("IPv4" in line.description for line in cost.lines)
+    with_ip = estimate([("s", _asg_template("m5.large", 3, public_ip=True))], "us-east-1")
+    assert any(line.description == "Public IPv4 x 3" for line in with_ip.lines)
+    named = _asg_template("t3.micro", 1)
+    named["Resources"]["Asg"]["Properties"]["AutoScalingGroupName"] = "shop-web-blue"
+    assert estimate([("s", named)], "us-east-1").lines[0].description == "EC2 shop-web-blue 1 x t3.micro (minimum capacity)"
+
+
+def test_multi_az_doubles_rds_and_free_tier_only_single_az():
+    def db(multi: bool) -> dict:
+        return {"Resources": {"Db": {"Type": "AWS::RDS::DBInstance", "Properties": {
+            "DBInstanceClass": "db.t3.micro", "Engine": "postgres", "MultiAZ": multi, "AllocatedStorage": "20"}}}}
+
+    single = estimate([("d", db(False))], "us-east-1")
+    multi = estimate([("d", db(True))], "us-east-1")
+    assert multi.total_usd == pytest.approx(2 * single.total_usd, abs=0.02)
+    assert single.free_tier_total_usd == 0
+    assert multi.free_tier_total_usd == multi.total_usd
+
+
+def test_regional_prices_and_fallback():
+    dublin = estimate([("s", _asg_template("t3.micro", 1))], "eu-west-1")
+    virginia = estimate([("s", _asg_template("t3.micro", 1))], "us-east-1")
+    assert dublin.total_usd > virginia.total_usd
+    far = estimate([("s", _asg_template("t3.micro", 1))], "sa-east-1")
+    assert far.price_region == "us-east-1" and "us-east-1 prices used" in far.assumptions[0]
+    unknown = estimate([("s", _asg_template("x9.huge", 1))], "us-east-1")
+    assert any("x9.huge" in note for note in unknown.assumptions)
