@@ -81,7 +81,8 @@ class DeployProgress:
             self._live.update(self.render())
 
     def __enter__(self) -> "DeployProgress":
-        self._live = Live(self.render(), console=self.console, refresh_per_second=4, transient=False)
+        self._live = Live(self.render(), console=self.console, refresh_per_second=4, transient=False,
+                          vertical_overflow="visible")
         self._live.__enter__()
         return self
 

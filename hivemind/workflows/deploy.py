@@ -290,6 +290,7 @@ class _DeployRun:
         with aws_errors("creating change sets"):
             previews = engine.preview(specs, what_if=self.what_if)
         result = DeployResult(plan, None if self.what_if else state, previews, what_if=self.what_if)
+        proceed = False
         try:
             result.violations = guard.enforce(previews, plan.region, allow_replacement=self.allow_replacement
                                               or self.what_if)
@@ -298,8 +299,11 @@ class _DeployRun:
                 return result
             if result.changed and not confirm_or_yes(previews, self.console, yes, confirm):
                 result.cancelled = True
+            else:
+                proceed = True
         finally:
-            if self.what_if or result.cancelled:
+            # A preview, a refusal, a "no" or a Ctrl-C at the prompt: leave no change set behind.
+            if not proceed:
                 with aws_errors("deleting change sets"):
                     engine.discard(previews)
         if result.violations:

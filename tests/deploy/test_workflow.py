@@ -1,0 +1,212 @@
+"""`deploy()` end to end against the moto server: the real plan, bundle, bootstrap, synth with
+checks, change sets, execution and state (local + SSM), on examples/express-postgres."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+import pytest
+import yaml
+
+from hivemind.deploy import ReplacementRefused
+from hivemind.deploy.engine import DeployEngine
+from hivemind.errors import HivemindError
+from hivemind.paths import deployment_dir
+from hivemind.state import DeploymentLocked, DeploymentStatus, deployment_lock, load_state
+from hivemind.workflows.deploy import deploy
+
+from .conftest import REGION
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "express-postgres"
+NAME = "express-postgres"
+STACKS = [f"{NAME}-{s}" for s in ("network", "data", "edge", "app-blue", "observability")]
+FAST = {"waiter_delays": (0.01, 0.01), "poll_interval": 0.01}
+
+
+@pytest.fixture
+def repo(tmp_path) -> Path:
+    target = tmp_path / NAME
+    shutil.copytree(EXAMPLE, target)
+    return target
+
+
+@pytest.fixture
+def moto_friendly_templates(monkeypatch):
+    """moto gaps (see /work/main/.deploy-moto-gaps.md), not template bugs: moto 5.2.5 crashes
+    (HTTP 500) on an AWS::SSM::Parameter with map-shaped Tags and on a listener forward action
+    given as ForwardConfig weights. Rewrite just those two into the equivalent forms moto knows
+    (untagged parameter; plain TargetGroupArn of the colour holding all the traffic). A no-op for
+    templates that already use those forms."""
+    import hivemind.synth as synth_pkg
+
+    real = synth_pkg.synthesize
+
+    def synthesize(plan, **kwargs):
+        result = real(plan, **kwargs)
+        for stack in result.stacks:
+            for resource in stack.template.get("Resources", {}).values():
+                if resource["Type"] == "AWS::SSM::Parameter":
+                    resource.get("Properties", {}).pop("Tags", None)
+                if resource["Type"] == "AWS::ElasticLoadBalancingV2::Listener":
+                    for action in resource["Properties"].get("DefaultActions", []):
+                        forward = action.get("ForwardConfig")
+                        groups = (forward or {}).get("TargetGroups", [])
+                        if forward and [g.get("Weight", 1) for g in groups].count(0) == len(groups) - 1:
+                            del action["ForwardConfig"]
+                            action["TargetGroupArn"] = max(groups, key=lambda g: g.get("Weight", 1))["TargetGroupArn"]
+        return result
+
+    monkeypatch.setattr(synth_pkg, "synthesize", synthesize)
+
+
+def stack_times(cfn) -> dict[str, tuple]:
+    return {s["StackName"]: (s["StackStatus"], s.get("LastUpdatedTime")) for s in cfn.describe_stacks()["Stacks"]
+            if s["StackName"].startswith(NAME)}
+
+
+def history_statuses(state) -> list[str]:
+    return [e.status.value for e in state.history if e.action == "deploy"]
+
+
+def test_deploy_then_no_op_then_what_if(aws, repo, moto_friendly_templates, capsys):
+    cfn = boto3.client("cloudformation", region_name=REGION)
+    result = deploy(repo, description="orders API", stage="stage-1", yes=True, **FAST)
+
+    # Every stack complete, tagged, and the state says so (locally and in AWS).
+    assert {n: s for n, (s, _) in stack_times(cfn).items()} == dict.fromkeys(STACKS, "CREATE_COMPLETE")
+    assert result.ok and set(result.engine.changed) == set(STACKS)
+    tags = {t["Key"]: t["Value"] for t in cfn.describe_stacks(StackName=STACKS[0])["Stacks"][0]["Tags"]}
+    assert tags["hivemind:deployment"] == NAME and tags["hivemind:stage"] == "stage-1"
+    state = load_state(NAME)
+    assert state.status is DeploymentStatus.COMPLETED and state.last_error is None
+    assert history_statuses(state)[-6:] == ["pending", "building", "provisioning", "deploying", "verifying", "completed"]
+    assert {n: s.status for n, s in state.stacks.items() if s.status != "MISSING"} == dict.fromkeys(STACKS, "CREATE_COMPLETE")
+    # The URL is the edge ALB's DNS name.
+    dns = boto3.client("elbv2", region_name=REGION).describe_load_balancers()["LoadBalancers"][0]["DNSName"]
+    assert state.url == f"http://{dns}"
+    assert state.dashboard_url and "cloudwatch" in state.dashboard_url
+    assert state.artifact is not None and state.active_color == "blue"
+    ssm_copy = boto3.client("ssm", region_name=REGION).describe_parameters()["Parameters"]
+    assert any(NAME in p["Name"] and "state" in p["Name"] for p in ssm_copy)
+
+    # A second deploy with no change is a no-op: no stack touched.
+    before = stack_times(cfn)
+    again = deploy(repo, yes=True, **FAST)
+    assert not again.changed and again.ok
+    assert {o.result for o in again.engine.outcomes.values()} == {"no changes"}
+    assert stack_times(cfn) == before
+    assert load_state(NAME).status is DeploymentStatus.COMPLETED
+
+    # What-if of a real change (a new env var reaches the app stack's user data) changes nothing.
+    plan_file = repo / "hivemind.yaml"
+    plan = yaml.safe_load(plan_file.read_text())
+    plan["services"][0]["env"]["FEATURE_FLAG"] = "on"
+    plan_file.write_text(yaml.safe_dump(plan))
+    state_text = (deployment_dir(NAME) / "state.json").read_text()
+    resources = {n: cfn.list_stack_resources(StackName=n)["StackResourceSummaries"] for n in STACKS}
+    capsys.readouterr()
+    preview = deploy(repo, what_if=True, **FAST)
+    shown = capsys.readouterr().out
+    assert preview.what_if and preview.state is None
+    changed = [p.name for p in preview.previews if not p.no_changes]
+    assert f"{NAME}-app-blue" in changed and f"{NAME}-network" not in changed
+    assert f"{NAME}-app-blue: will be updated" in shown and "Modify" in shown
+    assert stack_times(cfn) == before
+    assert {n: cfn.list_stack_resources(StackName=n)["StackResourceSummaries"] for n in STACKS} == resources
+    assert (deployment_dir(NAME) / "state.json").read_text() == state_text
+    pending = [s for s in cfn.list_change_sets(StackName=STACKS[0])["Summaries"]
+               if s.get("ExecutionStatus") != "EXECUTE_COMPLETE"]  # moto keeps executed ones
+    assert pending == []
+
+
+def test_replacing_the_database_is_refused_until_allowed(aws, repo, moto_friendly_templates):
+    cfn = boto3.client("cloudformation", region_name=REGION)
+    deploy(repo, stage="stage-1", yes=True, **FAST)
+    before = stack_times(cfn)
+    plan_file = repo / "hivemind.yaml"
+    plan = yaml.safe_load(plan_file.read_text())
+    plan["database"]["name"] = "orders"  # DBName is create-only: a new, empty database
+    plan_file.write_text(yaml.safe_dump(plan))
+
+    with pytest.raises(ReplacementRefused) as exc:
+        deploy(repo, yes=True, **FAST)
+    assert str(exc.value).startswith("refusing to replace stateful resource ")
+    assert f"in {NAME}-data: property DBName" in str(exc.value)
+    assert stack_times(cfn) == before  # nothing executed anywhere
+    state = load_state(NAME)
+    assert state.status is DeploymentStatus.COMPLETED  # still running as it was
+    assert state.history[-1].detail.startswith("refused: refusing to replace")
+
+    result = deploy(repo, yes=True, allow_replacement=True, **FAST)
+    assert f"{NAME}-data" in result.engine.changed
+    assert stack_times(cfn)[f"{NAME}-data"][0] == "UPDATE_COMPLETE"
+    # (moto gap: its RDS update ignores DBName, so check what CloudFormation was given.)
+    template = cfn.get_template(StackName=f"{NAME}-data")["TemplateBody"]
+    dbs = [r for r in template["Resources"].values() if r["Type"] == "AWS::RDS::DBInstance"]
+    assert dbs[0]["Properties"]["DBName"] == "orders"
+
+
+def test_resource_failure_leaves_a_failed_deployment_with_the_root_cause(aws, repo, moto_friendly_templates):
+    # The DB identifier HiveMind derives is taken already: the data stack cannot create it.
+    boto3.client("rds", region_name=REGION).create_db_instance(
+        DBInstanceIdentifier=f"{NAME}-db", DBInstanceClass="db.t3.micro", Engine="postgres",
+        MasterUsername="someone", MasterUserPassword="someone-elses-1", AllocatedStorage=20)
+    with pytest.raises(HivemindError) as exc:
+        deploy(repo, stage="stage-1", yes=True, **FAST)
+    assert exc.value.exit_code == 1 and str(exc.value).startswith("deploy failed: ")
+    state = load_state(NAME)
+    assert state.status is DeploymentStatus.FAILED and state.failed_stage == "deploying"
+    assert state.last_error.startswith(f"{NAME}-data: ")
+    assert "already exists" in state.last_error.lower()
+    assert "\n" not in state.last_error
+    cfn = boto3.client("cloudformation", region_name=REGION)
+    live = set(stack_times(cfn))
+    # Stacks depending on the data stack were never started.
+    assert f"{NAME}-app-blue" not in live and f"{NAME}-observability" not in live
+
+
+def test_ctrl_c_mid_deploy_records_a_truthful_interrupted_state(aws, repo, moto_friendly_templates, monkeypatch):
+    real_poll = DeployEngine._poll_events
+
+    def poll_then_interrupt(self, api, names):
+        real_poll(self, api, names)
+        raise KeyboardInterrupt  # the user presses Ctrl-C while stacks are being deployed
+
+    monkeypatch.setattr(DeployEngine, "_poll_events", poll_then_interrupt)
+    with pytest.raises(HivemindError) as exc:
+        deploy(repo, stage="stage-1", yes=True, **FAST)
+    assert exc.value.exit_code == 130
+    state = load_state(NAME)
+    assert state.status is DeploymentStatus.FAILED and state.failed_stage == "deploying"
+    assert state.last_error == (f"interrupted during deploying; CloudFormation may still be working: "
+                                f"run `hivemind status {NAME}`")
+    with deployment_lock(NAME):  # released
+        pass
+
+
+def test_non_interactive_deploy_without_yes_is_an_error_and_leaves_no_change_sets(aws, repo, moto_friendly_templates):
+    with pytest.raises(HivemindError, match="rerun with --yes"):
+        deploy(repo, stage="stage-1", **FAST)
+    cfn = boto3.client("cloudformation", region_name=REGION)
+    assert stack_times(cfn) == {}  # the REVIEW_IN_PROGRESS preview stack was removed
+
+
+def test_a_locked_deployment_is_refused(aws, repo, tmp_path):
+    (repo / "hivemind.yaml").write_text(yaml.safe_dump({
+        "name": NAME, "services": [{"name": "web", "runtime": "node", "port": 3000}]}))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\nfrom hivemind.state import deployment_lock\n"
+         f"with deployment_lock({NAME!r}):\n    print('held', flush=True)\n    sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(DeploymentLocked, match=f"deployment '{NAME}' is locked by another hivemind command"):
+            deploy(repo, yes=True, **FAST)
+    finally:
+        holder.communicate("", timeout=10)
+    assert boto3.client("cloudformation", region_name=REGION).describe_stacks()["Stacks"] == []
