@@ -1,0 +1,68 @@
+"""`hivemind deploy` on the command line: output, exit codes, one-line errors."""
+from __future__ import annotations
+
+import boto3
+import pytest
+
+from hivemind.cli import main
+
+from .conftest import REGION
+from .test_workflow import NAME, STACKS, moto_friendly_templates, repo  # noqa: F401 (fixtures)
+
+
+def run(argv, capsys) -> tuple[int, str, str]:
+    try:
+        code = main(argv)  # returns on success, sys.exit()s on errors
+    except SystemExit as exc:
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_deploy_prints_url_and_stacks_then_what_if_changes_nothing(aws, repo, moto_friendly_templates, capsys,
+                                                                   monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    code, out, err = run(["deploy", str(repo), "orders API", "--stage-1", "--yes"], capsys)
+    assert code == 0, err
+    dns = boto3.client("elbv2", region_name=REGION).describe_load_balancers()["LoadBalancers"][0]["DNSName"]
+    assert f"URL: http://{dns}" in out
+    assert "Dashboard: https://us-east-1.console.aws.amazon.com/cloudwatch/" in out
+    for stack in STACKS:
+        assert stack in out
+    assert out.count("CREATE_COMPLETE") >= len(STACKS)
+
+    code, out, err = run(["deploy", str(repo), "--what-if"], capsys)
+    assert code == 0, err
+    assert "what-if: 0 of 5 stack(s) would change; nothing was changed" in out
+
+    code, out, err = run(["deploy", str(repo), "-y", "--max-parallel", "1"], capsys)
+    assert code == 0 and "no changes: every stack is up to date" in out
+
+
+def test_conflicting_stage_flags_are_one_line(capsys, tmp_path):
+    code, out, err = run(["deploy", str(tmp_path), "--stage-1", "--production"], capsys)
+    assert code == 2 and err.strip() == "error: choose one of --stage-1 and --production"
+
+
+def test_missing_repository_is_one_line(capsys, tmp_path):
+    code, out, err = run(["deploy", str(tmp_path / "nope"), "--yes"], capsys)
+    assert code == 2
+    assert err.strip().startswith("error: ") and len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+
+
+def test_max_parallel_must_be_positive(capsys, tmp_path):
+    code, out, err = run(["deploy", str(tmp_path), "--max-parallel", "0"], capsys)
+    assert code == 2 and "--max-parallel" in err and len(err.strip().splitlines()) == 1
+
+
+def test_unreachable_endpoint_is_one_line(repo, capsys, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    code, out, err = run(["deploy", str(repo), "--yes"], capsys)
+    assert code != 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "cannot reach AWS endpoint" in lines[0]
+    assert "testing" not in err
