@@ -2,6 +2,7 @@
 line-numbered searches, and which app root (manifest folder) each source file belongs to."""
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
@@ -32,6 +33,7 @@ MAX_CACHED_CHARS = 64 * 1024 * 1024
 class RepoView:
     def __init__(self, root: Path, files: Iterable[str]):
         self.root = root
+        self._root_str = os.fspath(root)
         self.files: list[str] = sorted(files)
         self.fileset = frozenset(self.files)
         self._by_name: dict[str, list[str]] = {}
@@ -59,7 +61,7 @@ class RepoView:
         files. Cached until the cache holds MAX_CACHED_CHARS; later reads go to disk again."""
         if rel in self._cache:
             return self._cache[rel]
-        text = read_text_bounded(self.root / rel, max_bytes) if rel in self.fileset else None
+        text = read_text_bounded(os.path.join(self._root_str, rel), max_bytes) if rel in self.fileset else None
         if self._cached_chars < MAX_CACHED_CHARS:
             self._cache[rel] = text
             self._cached_chars += len(text or "")
@@ -134,6 +136,7 @@ def join(root: str, name: str) -> str:
     return name if root == "." else f"{root}/{name}"
 
 
+@lru_cache(maxsize=65536)
 def is_app_path(directory: str) -> bool:
     """False for folders under tests/, docs/, examples/ and the like."""
     return directory == "." or not any(part.lower() in NON_APP_DIRS for part in directory.split("/"))

@@ -30,44 +30,42 @@ _SNIFF_BYTES = 8192
 
 
 class IgnoreRules:
-    """One .gitignore, parsed by pathspec's GitIgnoreSpec and matched fast: a single combined
-    regex answers "does any rule match?" (almost always no), and only then are the rules
-    consulted in order, the last match winning as in git (so `!keep.log` re-includes)."""
+    """One .gitignore, matched as pathspec's GitIgnoreSpec matches it, but fast: a single combined
+    regex answers "could any rule match?" (almost always no); only then is the spec consulted,
+    with git's precedence rules (last match wins, `!keep.log` re-includes)."""
 
     def __init__(self, lines: list[str]):
-        self.rules = [(p.include, p.regex) for p in _patterns(lines) if p.include is not None and p.regex is not None]
-        # pathspec names a group in every rule; names must be unique in one regex, so drop them.
-        combined = "|".join(f"(?:{regex.pattern.replace('(?P<ps_d>', '(')})" for _, regex in self.rules)
         with warnings.catch_warnings():
+            # Odd bracket expressions make `re` emit FutureWarnings: noise on the user's terminal.
             warnings.simplefilter("ignore", FutureWarning)
-            self.any_rule = re.compile(combined) if self.rules else None
+            self.spec = pathspec.GitIgnoreSpec.from_lines(_valid_lines(lines))
+            regexes = [p.regex for p in self.spec.patterns if p.include is not None and p.regex is not None]
+            # pathspec names a group in every rule; names must be unique in one regex, so drop them.
+            combined = "|".join(f"(?:{regex.pattern.replace('(?P<ps_d>', '(')})" for regex in regexes)
+            self.any_rule = re.compile(combined) if regexes else None
 
     def verdict(self, rel: str) -> bool | None:
         """True: ignored, False: re-included by a negation, None: no rule says anything."""
-        if self.any_rule is None or not self.any_rule.match(rel):
+        if self.any_rule is None or not self.any_rule.search(rel):  # pathspec uses search, too
             return None
-        for include, regex in reversed(self.rules):
-            if regex.match(rel):
-                return include
-        return None
+        return self.spec.check_file(rel).include
 
 
-def _patterns(lines: list[str]) -> list:
-    """pathspec's patterns for `lines`. A line git would reject (a lone backslash, a bad range like
-    `[z-a]`) is skipped, as git skips it, instead of failing the whole file."""
-    with warnings.catch_warnings():
-        # Odd bracket expressions make `re` emit FutureWarnings: noise on the user's terminal.
-        warnings.simplefilter("ignore", FutureWarning)
-        try:
-            return list(pathspec.GitIgnoreSpec.from_lines(lines).patterns)
-        except (ValueError, re.error):  # pathspec's GitIgnorePatternError is a ValueError
-            kept = []
-            for line in lines:
-                try:
-                    kept.extend(pathspec.GitIgnoreSpec.from_lines([line]).patterns)
-                except (ValueError, re.error):
-                    continue
-            return kept
+def _valid_lines(lines: list[str]) -> list[str]:
+    """Drop lines git would reject (a lone backslash, a bad range like `[z-a]`), as git skips
+    them, instead of failing the whole file."""
+    try:
+        pathspec.GitIgnoreSpec.from_lines(lines)
+        return lines
+    except (ValueError, re.error):  # pathspec's GitIgnorePatternError is a ValueError
+        valid = []
+        for line in lines:
+            try:
+                pathspec.GitIgnoreSpec.from_lines([line])
+            except (ValueError, re.error):
+                continue
+            valid.append(line)
+        return valid
 
 
 def _load_gitignore(directory: Path) -> IgnoreRules | None:
@@ -76,7 +74,7 @@ def _load_gitignore(directory: Path) -> IgnoreRules | None:
     except OSError:
         return None
     rules = IgnoreRules(text.splitlines())
-    return rules if rules.rules else None
+    return rules if rules.any_rule is not None else None
 
 
 def _ignored(rel: str, is_dir: bool, specs: list[tuple[str, IgnoreRules]]) -> bool:
@@ -148,7 +146,7 @@ def iter_repo_relpaths(root: Path, *, max_files: int | None = None) -> Iterator[
         yield from walk(os.fspath(root), "", [])
 
 
-def read_text_bounded(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str | None:
+def read_text_bounded(path: str | os.PathLike, max_bytes: int = DEFAULT_MAX_BYTES) -> str | None:
     """The first `max_bytes` of a text file, decoded as UTF-8 (undecodable bytes replaced, so a
     Latin-1 file is still searchable). None for binary files (a NUL byte early on) and unreadable ones."""
     try:
