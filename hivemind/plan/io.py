@@ -25,7 +25,9 @@ def _location(loc: tuple) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += f".{part}" if out else str(part)
+            # A key typed with a newline or control character must not break the one-line message.
+            part = str(part) if str(part).isprintable() else json.dumps(str(part))
+            out += f".{part}" if out else part
     return out or "(plan)"
 
 
