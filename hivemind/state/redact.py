@@ -9,25 +9,55 @@ from typing import Any
 
 MASK = "***"
 
-# Names whose values are secrets (env vars, query parameters, JSON keys, CLI flags).
-_SECRET_NAME = (
-    r"[A-Za-z0-9_.-]*(?:passw(?:or)?d|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key"
-    r"|private[_-]?key|credentials?|authorization|session[_-]?key|client[_-]?secret)[A-Za-z0-9_.-]*"
+# Words that make a name secret (env vars, query parameters, JSON keys, CLI flags).
+_SECRET_WORD_RE = re.compile(
+    r"passw(?:or)?d|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key"
+    r"|credential|authorization|session[_-]?key",
+    re.IGNORECASE,
 )
-_SECRET_NAME_RE = re.compile(rf"^{_SECRET_NAME}$", re.IGNORECASE)
 
-_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+# Every pattern below starts only at the beginning of a token (a lookbehind refuses to start
+# inside one), so the scan stays linear: `a.a.a.a...` must not cost quadratic time.
+# A key and its separator only: keys that are not secret must not swallow what follows them
+# ("failed: password=x" holds two keys).
+_KEY = re.compile(r"""(?<![:/A-Za-z0-9_.-])(["']?)([A-Za-z0-9_.-]+)\1(?:\s*[=:]\s*|\s+(?=["']))""")
+_VALUE = re.compile(r"""["']?([^\s"',;&}\]]+)""")
+_FLAG = re.compile(r"(?<![A-Za-z0-9_.-])(--)([A-Za-z0-9_.-]+)([= ])(\S+)")
+
+
+def _mask_assignments(text: str) -> str:
+    """password=..., "api_key": "...", DB_PASSWORD: ... -> the value becomes ***."""
+    spans: list[tuple[int, int]] = []
+    for key in _KEY.finditer(text):
+        # A key inside an already-masked value is gone anyway (and re-scanning it is quadratic).
+        if (spans and key.start() < spans[-1][1]) or not is_secret_name(key.group(2)):
+            continue
+        value = _VALUE.match(text, key.end())
+        if value and value.group(1) != MASK:
+            spans.append(value.span(1))
+    pieces, last = [], 0
+    for start, end in spans:
+        pieces += [text[last:start], MASK]
+        last = end
+    return "".join(pieces) + text[last:]
+
+
+def _mask_flag(match: re.Match[str]) -> str:
+    dashes, name, sep, value = match.groups()
+    if value.startswith(MASK) or not is_secret_name(name):
+        return match.group(0)
+    return f"{dashes}{name}{sep}{MASK}"
+
+
+_PATTERNS: list[tuple[re.Pattern[str], object]] = [
     # PEM private keys, whole block.
     (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)", re.S), MASK),
     # scheme://user:password@host -> scheme://user:***@host
-    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s/:@]*:)([^\s@/]+)(@)"), rf"\1{MASK}\3"),
+    (re.compile(r"(?i)(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*://[^\s/:@]*:)([^\s@/]+)(@)"), rf"\1{MASK}\3"),
     # Authorization: Bearer xxx / Basic xxx
     (re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=-]{8,}"), rf"\1\2{MASK}"),
-    # password=..., "api_key": "...", --token xyz, DB_PASSWORD: ...
-    (re.compile(
-        rf"(?i)(?<![:/])([\"']?)(\b{_SECRET_NAME})\1(\s*[=:]\s*|\s+(?=[\"']))([\"']?)(?!{re.escape(MASK)})([^\s\"',;&}}\]]+)"
-    ), rf"\1\2\1\3\4{MASK}"),
-    (re.compile(rf"(?i)(--{_SECRET_NAME}[= ])(?!{re.escape(MASK)})(\S+)"), rf"\1{MASK}"),
+    # --token xyz, --db-password=...
+    (_FLAG, _mask_flag),
     # Well-known token shapes, wherever they appear.
     (re.compile(r"\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{16}\b"), MASK),                # AWS key ids
     (re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{16,}"), MASK),                  # OpenAI/Anthropic keys
@@ -50,12 +80,12 @@ def redact(text: str) -> str:
         return text
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
-    return text
+    return _mask_assignments(text)
 
 
 def is_secret_name(name: str) -> bool:
     """True for names like DB_PASSWORD, apiKey, GITHUB_TOKEN whose values must never be stored."""
-    return bool(_SECRET_NAME_RE.match(name))
+    return bool(_SECRET_WORD_RE.search(name))
 
 
 def redact_data(value: Any) -> Any:
