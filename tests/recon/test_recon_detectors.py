@@ -49,7 +49,8 @@ def test_node_start_script_port_and_lockfile_build(make_repo):
     }))
     web = plan.services[0]
     assert web.port == 4000 and web.framework == "next"
-    assert web.build_command == "yarn install --frozen-lockfile && npm run build"
+    assert web.build_command == "yarn install --frozen-lockfile && yarn run build"
+    assert web.start_command == "yarn start"
 
 
 def test_node_library_without_server_is_not_a_service(make_repo):
@@ -404,3 +405,11 @@ def test_dockerfile_cmd_port_for_a_language_app(make_repo):
     }))
     assert plan.services[0].port == 8500
     assert plan.services[0].start_command == "uvicorn app.main:app --host 0.0.0.0 --port 8500"
+
+
+def test_next_without_start_script_runs_next_start(make_repo):
+    plan = analyse_repo(make_repo({"package.json": pkg({"next": "14", "react": "18"}, {"build": "next build"}),
+                                   "pnpm-lock.yaml": ""}))
+    web = plan.services[0]
+    assert web.build_command == "pnpm install --frozen-lockfile && pnpm run build"
+    assert web.start_command == "npx next start -p 3000"

@@ -48,14 +48,15 @@ def line_of(repo: RepoView, rel: str, key: str) -> int | None:
     return hit[0] if hit else None
 
 
-def install_command(repo: RepoView, root: str) -> str:
+def package_manager(repo: RepoView, root: str) -> tuple[str, str]:
+    """(install command, script runner) for the lockfile the folder has."""
     if repo.in_root(root, "pnpm-lock.yaml"):
-        return "pnpm install --frozen-lockfile"
+        return "pnpm install --frozen-lockfile", "pnpm run"
     if repo.in_root(root, "yarn.lock"):
-        return "yarn install --frozen-lockfile"
+        return "yarn install --frozen-lockfile", "yarn run"
     if repo.in_root(root, "package-lock.json") or repo.in_root(root, "npm-shrinkwrap.json"):
-        return "npm ci"
-    return "npm install"
+        return "npm ci", "npm run"
+    return "npm install", "npm run"
 
 
 def detect(repo: RepoView, found: Findings) -> None:
@@ -90,16 +91,18 @@ def detect(repo: RepoView, found: Findings) -> None:
             dep, name = framework
             draft.claim("framework", name, rel, line_of(repo, rel, dep), f"depends on {dep}", Rank.MANIFEST)
 
-        build = install_command(repo, root)
-        if isinstance(scripts.get("build"), str):
-            build += " && npm run build"
+        install, runner = package_manager(repo, root)
+        build = install + (f" && {runner} build" if isinstance(scripts.get("build"), str) else "")
         draft.claim("build_command", build, rel, line_of(repo, rel, "build") if "build" in scripts else None,
                     "install dependencies" + (", then the build script" if "build" in scripts else ""), Rank.SCRIPT)
         if start_script:
-            draft.claim("start_command", "npm start", rel, line_of(repo, rel, "start"),
+            draft.claim("start_command", f"{runner.split()[0]} start", rel, line_of(repo, rel, "start"),
                         f"start script: {start_script}", Rank.SCRIPT)
             if port := port_in_command(start_script):
                 draft.claim("port", port, rel, line_of(repo, rel, "start"), f"start script: {start_script}", Rank.SCRIPT)
+        elif framework and framework[1] == "next":
+            draft.claim("start_command", "npx next start -p {port}", rel, line_of(repo, rel, "next"),
+                        "Next.js production server", Rank.DEFAULT - 5)
         else:
             target = join(root, main) if main and repo.in_root(root, main) else entry
             if target:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..draft import Findings, Rank
 from ..repo import RepoView, is_app_path, join, parent_of
-from .node import dependencies, install_command, line_of, load_package
+from .node import dependencies, line_of, load_package, package_manager
 
 # Front-end build tools and the folder each one writes the site to.
 BUILDERS = (
@@ -59,7 +59,8 @@ def _from_build(repo: RepoView, found: Findings, root: str) -> bool:
     draft = found.add_service(root)
     draft.claim("runtime", "static", rel, line_of(repo, rel, dep), f"front-end build with {dep}, no server", Rank.MANIFEST)
     draft.claim("framework", name, rel, line_of(repo, rel, dep), f"depends on {dep}", Rank.MANIFEST)
-    draft.claim("build_command", f"{install_command(repo, root)} && npm run build", rel, line_of(repo, rel, "build"),
+    install, runner = package_manager(repo, root)
+    draft.claim("build_command", f"{install} && {runner} build", rel, line_of(repo, rel, "build"),
                 f"build script: {scripts['build']}"[:80], Rank.SCRIPT)
     draft.claim("start_command", SERVE.format(port="{port}", dir=out), rel, None, f"{name} writes the site to {out}/",
                 Rank.DEFAULT - 10)
