@@ -83,8 +83,9 @@ def _wait(cfn, waiter: str) -> dict:
     try:
         cfn.get_waiter(waiter).wait(StackName=BOOTSTRAP_STACK, WaiterConfig=_WAIT)
     except WaiterError as exc:
-        reason = (exc.last_response or {}).get("Stacks", [{}])[0].get("StackStatusReason", "")
-        raise AwsError(f"stack {BOOTSTRAP_STACK} did not finish ({exc.last_response and exc.last_response.get('Stacks', [{}])[0].get('StackStatus')}): {reason}".rstrip(": ")) from None
+        stack = ((exc.last_response or {}).get("Stacks") or [{}])[0]
+        detail = ": ".join(x for x in (stack.get("StackStatus"), stack.get("StackStatusReason")) if x)
+        raise AwsError(f"stack {BOOTSTRAP_STACK} did not finish ({detail or exc})") from None
     return _describe(cfn)
 
 

@@ -7,12 +7,12 @@ import re
 from botocore.exceptions import ClientError
 
 from ..aws import aws_errors, client, default_region
-from .local import read_local
+from .local import read_local, write_local
 from .lock import DeploymentLocked, deployment_lock, lock_held
 from .models import DeploymentState, DeploymentStatus, StackState
 from .redact import one_line
 from .remote import read_remote
-from .store import DeploymentNotFound, append_history, mark_failed, save_state, write_local, serialize_state
+from .store import DeploymentNotFound, append_history, mark_failed, save_state, serialize_state
 
 # Every stack the renderer may create for a deployment (DESIGN.md, "Stacks").
 STACK_SUFFIXES = ("network", "data", "edge", "app-blue", "app-green", "observability")
