@@ -413,3 +413,10 @@ def test_next_without_start_script_runs_next_start(make_repo):
     web = plan.services[0]
     assert web.build_command == "pnpm install --frozen-lockfile && pnpm run build"
     assert web.start_command == "npx next start -p 3000"
+
+
+def test_plain_php_is_served_by_the_builtin_server(make_repo):
+    plan = analyse_repo(make_repo({"public/index.php": "<?php echo 'hi';\n", "public/ping.php": "<?php echo 'ok';\n"}))
+    web = plan.services[0]
+    assert (web.runtime, web.framework, web.port) == ("php", None, 8000)
+    assert web.start_command == "php -S 0.0.0.0:8000 -t public"
