@@ -84,7 +84,7 @@ def _wait(cfn, waiter: str) -> dict:
         cfn.get_waiter(waiter).wait(StackName=BOOTSTRAP_STACK, WaiterConfig=_WAIT)
     except WaiterError as exc:
         stack = ((exc.last_response or {}).get("Stacks") or [{}])[0]
-        detail = ": ".join(x for x in (stack.get("StackStatus"), stack.get("StackStatusReason")) if x)
+        detail = ": ".join(x.strip() for x in (stack.get("StackStatus"), stack.get("StackStatusReason")) if x)
         raise AwsError(f"stack {BOOTSTRAP_STACK} did not finish ({detail or exc})") from None
     return _describe(cfn)
 

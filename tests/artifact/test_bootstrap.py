@@ -97,3 +97,53 @@ def test_find_bootstrap_bucket_is_read_only(aws, cfn_calls):
     cfn_calls.clear()
     assert find_bootstrap_bucket("us-east-1") == bucket
     assert "CreateStack" not in cfn_calls and "UpdateStack" not in cfn_calls
+
+
+# moto never leaves a stack in ROLLBACK_COMPLETE (a failed create raises instead), so these two
+# feed ensure_bootstrap DescribeStacks answers shaped exactly like real CloudFormation's.
+
+def _stubbed_cfn(monkeypatch):
+    from botocore.stub import Stubber
+
+    from hivemind.artifact import bootstrap
+
+    cfn = boto3.client("cloudformation", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y")
+    stub = Stubber(cfn)
+    monkeypatch.setattr(bootstrap, "client", lambda service, region: cfn)
+    return stub
+
+
+def _stack(status: str, **extra) -> dict:
+    return {"Stacks": [{"StackName": BOOTSTRAP_STACK, "StackStatus": status,
+                        "StackId": f"arn:aws:cloudformation:us-east-1:123456789012:stack/{BOOTSTRAP_STACK}/1",
+                        "CreationTime": "2026-11-24T12:00:00Z", **extra}]}
+
+
+def test_a_failed_first_bootstrap_is_deleted_and_recreated(monkeypatch):
+    stub = _stubbed_cfn(monkeypatch)
+    gone = {"service_error_code": "ValidationError", "service_message": f"Stack with id {BOOTSTRAP_STACK} does not exist"}
+    stub.add_response("describe_stacks", _stack("ROLLBACK_COMPLETE"))
+    stub.add_response("delete_stack", {}, {"StackName": BOOTSTRAP_STACK})
+    stub.add_client_error("describe_stacks", **gone)                 # delete waiter: gone = done
+    stub.add_response("create_stack", {"StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/x/2"})
+    stub.add_response("describe_stacks", _stack("CREATE_COMPLETE"))  # create waiter
+    stub.add_response("describe_stacks", _stack(
+        "CREATE_COMPLETE", Outputs=[{"OutputKey": "ArtifactBucketName", "OutputValue": "fresh-bucket"}]))
+    with stub:
+        assert ensure_bootstrap("us-east-1") == "fresh-bucket"
+        stub.assert_no_pending_responses()
+
+
+def test_a_bootstrap_that_rolls_back_is_one_clear_error(monkeypatch):
+    from hivemind.aws import AwsError
+
+    stub = _stubbed_cfn(monkeypatch)
+    stub.add_client_error("describe_stacks", service_error_code="ValidationError",
+                          service_message=f"Stack with id {BOOTSTRAP_STACK} does not exist")
+    stub.add_response("create_stack", {"StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/x/3"})
+    stub.add_response("describe_stacks", _stack(
+        "ROLLBACK_COMPLETE", StackStatusReason="The following resource(s) failed to create: [ArtifactBucket7410C9EF]. "))
+    with stub, pytest.raises(AwsError) as err:
+        ensure_bootstrap("us-east-1")
+    assert str(err.value) == ("stack hivemind-bootstrap did not finish "
+                              "(ROLLBACK_COMPLETE: The following resource(s) failed to create: [ArtifactBucket7410C9EF].)")
