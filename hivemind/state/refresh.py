@@ -108,7 +108,8 @@ def _reconcile_interrupted(state: DeploymentState) -> None:
     if not state.status.in_progress or lock_held(state.id):
         return
     live = {n: s.status for n, s in state.stacks.items() if s.status != MISSING}
-    working = sorted(n for n, s in live.items() if s.endswith("_IN_PROGRESS"))
+    # REVIEW_IN_PROGRESS is a stack waiting for its first change set to be executed: idle.
+    working = sorted(n for n, s in live.items() if s.endswith("_IN_PROGRESS") and s != "REVIEW_IN_PROGRESS")
     shown = ", ".join(f"{n} {s}" for n, s in sorted(live.items())) or "no stacks"
     previous = state.status.value
     if working:

@@ -140,3 +140,16 @@ def test_refresh_inside_the_running_command_keeps_its_status(cfn, make_plan):
         refresh_from_cloudformation(state)
     assert state.status is DeploymentStatus.VERIFYING and state.last_error is None
     assert state.url == f"http://{_alb_dns()}"
+
+
+def test_interrupted_between_change_set_and_execute(cfn, make_plan):
+    # A change set created for a new stack leaves it in REVIEW_IN_PROGRESS: nothing is running.
+    cfn.create_change_set(StackName="orders-api-network", ChangeSetName="hivemind-1", ChangeSetType="CREATE",
+                          TemplateBody=edge_template())
+    state = DeploymentState.new(make_plan())
+    state.status = DeploymentStatus.PROVISIONING
+    refresh_from_cloudformation(state)
+    assert state.stacks["orders-api-network"].status == "REVIEW_IN_PROGRESS"
+    assert state.status is DeploymentStatus.FAILED
+    assert state.last_error == (
+        "interrupted while provisioning; CloudFormation reports: orders-api-network REVIEW_IN_PROGRESS")
