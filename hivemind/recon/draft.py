@@ -75,23 +75,12 @@ class ServiceDraft:
 
 
 @dataclass
-class ProcessDecl:
-    """One `name: command` line of a Procfile."""
-
-    name: str
-    command: str
-    path: str
-    line: int
-
-
-@dataclass
 class Findings:
     """Everything the detectors found, filled in detector by detector."""
 
     services: list[ServiceDraft] = field(default_factory=list)
-    processes: dict[str, list[ProcessDecl]] = field(default_factory=dict)  # app root -> Procfile lines
     database: list[Claim] = field(default_factory=list)  # value: "postgres" | "mysql"
-    database_version: list[Claim] = field(default_factory=list)  # value: (engine, version)
+    database_version: list[Claim] = field(default_factory=list)  # value: (engine, version or None if unsupported)
     cache: list[Claim] = field(default_factory=list)  # value: "redis"
     cache_version: list[Claim] = field(default_factory=list)
 

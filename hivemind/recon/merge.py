@@ -74,13 +74,15 @@ def _database(found: Findings, evidence: list[Evidence]) -> Database | None:
     engine = engine_claim.value
     evidence.append(_evidence("database.engine", engine, engine_claim))
     version_claim = best([c for c in found.database_version if c.value[0] == engine])
-    if version_claim:
+    if version_claim and version_claim.value[1]:
         version = version_claim.value[1]
         evidence.append(_evidence("database.version", version, version_claim))
     else:
         version = DEFAULT_DB_VERSIONS[engine]
-        evidence.append(Evidence(field="database.version", value=version, source="default",
-                                 reason=f"current supported {engine} major version", origin="default"))
+        source, reason = "default", f"current supported {engine} major version"
+        if version_claim:  # pinned to a version AWS no longer offers
+            source, reason = version_claim.seen.source, f"{version_claim.seen.reason}; using {version}"
+        evidence.append(Evidence(field="database.version", value=version, source=source, reason=reason, origin="default"))
     return Database(engine=engine, version=version)
 
 
@@ -89,7 +91,7 @@ def _cache(found: Findings, evidence: list[Evidence]) -> Cache | None:
     if claim is None:
         return None
     evidence.append(_evidence("cache.engine", "redis", claim))
-    version_claim = best(found.cache_version)
+    version_claim = best([c for c in found.cache_version if c.value[1]])
     if version_claim:
         evidence.append(_evidence("cache.version", version_claim.value[1], version_claim))
     return Cache(version=version_claim.value[1] if version_claim else DEFAULT_REDIS_VERSION)

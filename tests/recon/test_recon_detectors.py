@@ -313,6 +313,8 @@ def test_compose_unsupported_pin_falls_back_to_current_major(make_repo):
         "compose.yaml": "services:\n  db:\n    image: postgres:9.6\n",
     }))
     assert (plan.database.engine, plan.database.version) == ("postgres", "16")
+    ev = evidence(plan, "database.version")
+    assert ev.source == "compose.yaml:3" and "postgres:9.6 pins a version AWS does not offer; using 16" in ev.reason
 
 
 def test_bad_compose_yaml_is_ignored(make_repo):

@@ -67,6 +67,6 @@ def detect(repo: RepoView, found: Findings) -> None:
             if tag:
                 version = normalise_version(engine, tag)
                 target = found.cache_version if engine == "redis" else found.database_version
-                why = f"pinned by image {image}" if version else f"image {image} pins a version RDS/ElastiCache no longer offers"
-                if version:
-                    target.append(Claim((engine, version), Seen(rel, line, why), Rank.COMPOSE))
+                why = f"pinned by image {image}" if version else f"image {image} pins a version AWS does not offer"
+                # An unsupported pin is still recorded: the merge says why it chose another version.
+                target.append(Claim((engine, version), Seen(rel, line, why), Rank.COMPOSE))

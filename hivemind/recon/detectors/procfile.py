@@ -6,8 +6,9 @@ language detectors still supply runtime, framework and build, the Procfile suppl
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-from ..draft import Findings, ProcessDecl, Rank, best
+from ..draft import Findings, Rank, best
 from ..ports import port_in_command
 from ..repo import RepoView, is_app_path, parent_of
 
@@ -28,6 +29,16 @@ _RUNTIME_BY_COMMAND = (
 )
 
 
+@dataclass(frozen=True)
+class ProcessDecl:
+    """One `name: command` line of a Procfile."""
+
+    name: str
+    command: str
+    path: str
+    line: int
+
+
 def parse(repo: RepoView, rel: str) -> list[ProcessDecl]:
     processes = []
     for number, line in enumerate(repo.lines(rel), start=1):
@@ -45,7 +56,6 @@ def detect(repo: RepoView, found: Findings) -> None:
         processes = [p for p in parse(repo, rel) if p.name not in ONE_OFF]
         if not processes:
             continue
-        found.processes[root] = processes
         detected = found.services_at(root)
         base = found.service(root) or (detected[0] if detected else None)
         # Snapshot before the loop: each process inherits what the language detectors saw, not
