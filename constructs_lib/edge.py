@@ -1,8 +1,13 @@
 """An internet-facing ALB with a blue and a green target group per web service.
 
 The listener's forward actions carry the colour weights, so shifting traffic is one update of the
-stack that owns this construct. Several services share the ALB: the first one is the default
-action, each further one gets a path-based listener rule (`/<prefix>` and `/<prefix>/*`).
+stack that owns this construct. When one colour takes all traffic the action is a plain forward to
+its target group; during a shift it is a weighted forward over both. A test listener (no ingress
+by default) forwards to the colour with the least traffic, so the idle colour's target group is
+always attached to the load balancer and health-checked before it receives users.
+
+Several services share the ALB: the first one is the default action, each further one gets a
+path-based listener rule (`/<prefix>` and `/<prefix>/*`) on every listener.
 """
 from __future__ import annotations
 
@@ -42,13 +47,16 @@ class WebEdge(Construct):
         certificate_arn: str | None = None,
         access_log_bucket: s3.IBucket | None = None,
         access_log_prefix: str | None = None,
+        test_port: int | None = 9000,
     ) -> None:
         super().__init__(scope, construct_id)
         if not targets:
             raise ValueError("WebEdge needs at least one target")
         if sum(1 for t in targets if t.path_prefix is None) != 1:
             raise ValueError("exactly one WebTarget must be the default (path_prefix=None)")
-        weights = dict(weights or {colors[0]: 100})
+        weights = {color: int((weights or {colors[0]: 100}).get(color, 0)) for color in colors}
+        if sum(weights.values()) <= 0:
+            raise ValueError("at least one colour needs a positive weight")
 
         self.load_balancer = elbv2.ApplicationLoadBalancer(
             self,
@@ -105,20 +113,36 @@ class WebEdge(Construct):
                 "Http", port=80, open=False, default_action=self._forward(default.name, colors, weights)
             )
 
-        priority = 10
-        for target in targets:
-            if target.path_prefix is None:
-                continue
-            prefix = "/" + target.path_prefix.strip("/")
-            self.listener.add_action(
-                f"Route{_pascal(target.name)}",
-                priority=priority,
-                conditions=[elbv2.ListenerCondition.path_patterns([prefix, f"{prefix}/*"])],
-                action=self._forward(target.name, colors, weights),
+        self.test_listener: elbv2.ApplicationListener | None = None
+        if test_port and len(colors) > 1:
+            idle = min(colors, key=lambda c: (weights[c], colors.index(c) == 0))
+            self.idle_color = idle
+            self.test_listener = self.load_balancer.add_listener(
+                "Test", port=test_port, protocol=elbv2.ApplicationProtocol.HTTP, open=False,
+                default_action=self._forward(default.name, colors, {idle: 100}),
             )
-            priority += 10
+
+        for listener in (self.listener, self.test_listener):
+            if listener is None:
+                continue
+            listener_weights = weights if listener is self.listener else {self.idle_color: 100}
+            priority = 10
+            for target in targets:
+                if target.path_prefix is None:
+                    continue
+                prefix = "/" + target.path_prefix.strip("/")
+                listener.add_action(
+                    f"Route{_pascal(target.name)}",
+                    priority=priority,
+                    conditions=[elbv2.ListenerCondition.path_patterns([prefix, f"{prefix}/*"])],
+                    action=self._forward(target.name, colors, listener_weights),
+                )
+                priority += 10
 
     def _forward(self, service: str, colors: Sequence[str], weights: Mapping[str, int]) -> elbv2.ListenerAction:
+        live = [color for color in colors if weights.get(color, 0) > 0]
+        if len(live) == 1:
+            return elbv2.ListenerAction.forward([self.target_groups[(service, live[0])]])
         groups = [
             elbv2.WeightedTargetGroup(target_group=self.target_groups[(service, color)], weight=int(weights.get(color, 0)))
             for color in colors

@@ -110,5 +110,11 @@ class AppFleet(Construct):
     def grant_secret_read(self, secret_arn: str) -> None:
         self.role.add_to_policy(iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[secret_arn]))
 
+    def grant_describe_cache(self, replication_group_arn: str) -> None:
+        """Find a Redis replication group's endpoint at boot."""
+        self.role.add_to_policy(
+            iam.PolicyStatement(actions=["elasticache:DescribeReplicationGroups"], resources=[replication_group_arn])
+        )
+
     def grant_parameter_read(self, parameter_arn: str) -> None:
         self.role.add_to_policy(iam.PolicyStatement(actions=["ssm:GetParameter"], resources=[parameter_arn]))

@@ -46,10 +46,6 @@ def url_parameter(plan_name: str) -> str:
     return f"{parameter_prefix(plan_name)}/edge/url"
 
 
-def redis_endpoint_parameter(plan_name: str) -> str:
-    return f"{parameter_prefix(plan_name)}/data/redis-endpoint"
-
-
 def database_secret_name(plan_name: str) -> str:
     return f"hivemind/{plan_name}/db"
 

@@ -164,7 +164,7 @@ def render_user_data(plan: DeploymentPlan, service: Service, color: str, artifac
             "scheme": "postgresql" if plan.database.engine == "postgres" else "mysql",
             "name": plan.database.name,
         }
-    redis_parameter = names.redis_endpoint_parameter(plan.name) if plan.cache and "REDIS_URL" not in env else None
+    redis_group = names.cache_group_id(plan.name) if plan.cache and "REDIS_URL" not in env else None
     return _environment().get_template("userdata.sh.j2").render(
         plan_name=plan.name,
         region=plan.region,
@@ -180,7 +180,7 @@ def render_user_data(plan: DeploymentPlan, service: Service, color: str, artifac
         env=env,
         secrets={key: secret_ref(ref) for key, ref in service.secrets.items()},
         database=database,
-        redis_parameter=redis_parameter,
+        redis_group=redis_group,
         cloudwatch_agent_config=cloudwatch_agent_config(plan.name, service.name),
         xray=plan.observability.xray,
     )

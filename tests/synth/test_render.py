@@ -55,7 +55,16 @@ def _edge(result):
 
 
 def _forward_weights(action: dict, groups: dict[str, dict]) -> dict[str, int]:
-    """{colour: weight} of a forward action, colour read from the target group's logical id."""
+    """{colour: weight} of a forward action, colour read from the target group's logical id.
+
+    A plain forward (one target group) counts as weight 100 for that colour.
+    """
+    assert action["Type"] == "forward"
+    if "TargetGroupArn" in action:
+        assert "ForwardConfig" not in action
+        logical_id = action["TargetGroupArn"]["Ref"]
+        assert logical_id in groups
+        return {"green" if "Green" in logical_id else "blue": 100}
     out = {}
     for entry in action["ForwardConfig"]["TargetGroups"]:
         logical_id = entry["TargetGroupArn"]["Ref"]
@@ -72,10 +81,14 @@ def test_listener_forwards_with_the_given_weights(blue_green):
     https = next(l for l in listeners.values() if l["Properties"]["Port"] == 443)
     assert _forward_weights(https["Properties"]["DefaultActions"][0], groups) == {"blue": 25, "green": 75}
     rules = resources(edge, "AWS::ElasticLoadBalancingV2::ListenerRule")
-    assert len(rules) == 1  # the second web service, routed by path
-    rule = next(iter(rules.values()))["Properties"]
-    assert rule["Conditions"][0]["PathPatternConfig"]["Values"] == ["/admin", "/admin/*"]
-    assert _forward_weights(rule["Actions"][0], groups) == {"blue": 25, "green": 75}
+    assert len(rules) == 2  # the second web service, routed by path on the main and the test listener
+    by_listener = {json.dumps(r["Properties"]["ListenerArn"]): r["Properties"] for r in rules.values()}
+    main_rule = by_listener[json.dumps({"Ref": next(k for k, l in listeners.items() if l["Properties"]["Port"] == 443)})]
+    assert main_rule["Conditions"][0]["PathPatternConfig"]["Values"] == ["/admin", "/admin/*"]
+    assert _forward_weights(main_rule["Actions"][0], groups) == {"blue": 25, "green": 75}
+    # The test listener serves the colour with the least traffic, so its targets are health-checked.
+    test = next(l for l in listeners.values() if l["Properties"]["Port"] == 9000)
+    assert _forward_weights(test["Properties"]["DefaultActions"][0], groups) == {"blue": 100}
 
 
 def test_https_listener_and_http_redirect(blue_green, plain):
@@ -85,11 +98,12 @@ def test_https_listener_and_http_redirect(blue_green, plain):
     https = next(l for l in listeners.values() if l["Properties"]["Port"] == 443)
     assert https["Properties"]["Certificates"][0]["CertificateArn"].endswith("certificate/abc")
     plain_listeners = resources(_edge(plain), "AWS::ElasticLoadBalancingV2::Listener")
-    assert [l["Properties"]["Port"] for l in plain_listeners.values()] == [80]
-    # Without weights in the options the first colour takes all traffic.
+    assert sorted(l["Properties"]["Port"] for l in plain_listeners.values()) == [80, 9000]
+    # Without weights in the options blue takes all traffic (a plain forward) and green sits on the test port.
     groups = resources(_edge(plain), "AWS::ElasticLoadBalancingV2::TargetGroup")
-    only = next(iter(plain_listeners.values()))
-    assert _forward_weights(only["Properties"]["DefaultActions"][0], groups) == {"blue": 100, "green": 0}
+    ports = {l["Properties"]["Port"]: l for l in plain_listeners.values()}
+    assert _forward_weights(ports[80]["Properties"]["DefaultActions"][0], groups) == {"blue": 100}
+    assert _forward_weights(ports[9000]["Properties"]["DefaultActions"][0], groups) == {"green": 100}
 
 
 def test_each_colour_stack_reads_its_own_target_group_by_ssm(blue_green):
@@ -133,7 +147,7 @@ def test_user_data_verifies_the_artifact_and_resolves_secrets_at_boot(blue_green
     assert "aws secretsmanager get-secret-value --secret-id shop/api-key" in script
     assert "aws ssm get-parameter --with-decryption --name /shop/token" in script
     assert "hivemind/shop/db" in script and "DATABASE_URL=" in script
-    assert "REDIS_URL=rediss://" in script
+    assert "REDIS_URL=rediss://" in script and "--replication-group-id shop-redis" in script
     assert 'GREETING="hello world"' in script
     assert "amazon-cloudwatch-agent" in script and "/hivemind/shop/web" in script
     assert "aws-xray-daemon" in script
@@ -151,7 +165,8 @@ def test_instance_role_is_least_privilege(blue_green):
     assert "shop/green.tgz" not in text
     assert all(s["Resource"] != "*" for s in statements)
     actions = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
-    assert actions <= {"s3:GetObject", "secretsmanager:GetSecretValue", "ssm:GetParameter"}
+    assert actions <= {"s3:GetObject", "secretsmanager:GetSecretValue", "ssm:GetParameter",
+                       "elasticache:DescribeReplicationGroups"}
 
 
 def test_without_artifact_user_data_refuses_to_start(plain):

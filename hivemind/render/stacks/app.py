@@ -71,5 +71,7 @@ class AppStack(HivemindStack):
         if plan.database:
             fleet.grant_secret_read(secret_arn(self, names.database_secret_name(plan.name)))
         if plan.cache:
-            fleet.grant_parameter_read(parameter_arn(self, names.redis_endpoint_parameter(plan.name)))
+            fleet.grant_describe_cache(self.format_arn(
+                service="elasticache", resource="replicationgroup", resource_name=names.cache_group_id(plan.name),
+                arn_format=ArnFormat.COLON_RESOURCE_NAME))
         return fleet

@@ -20,6 +20,7 @@ class HivemindStack(Stack):
             synthesizer=DefaultStackSynthesizer(generate_bootstrap_version_rule=False),
         )
         self.plan = plan
-        Tags.of(self).add("hivemind:deployment", plan.name)
-        Tags.of(self).add("hivemind:stack", kind)
-        Tags.of(self).add("hivemind:stage", plan.stage)
+        # Handoff parameters are left untagged: moto 5.2 cannot read AWS::SSM::Parameter's map-shaped
+        # Tags, and these parameters carry the deployment in their /hivemind/<name>/ path anyway.
+        for key, value in (("hivemind:deployment", plan.name), ("hivemind:stack", kind), ("hivemind:stage", plan.stage)):
+            Tags.of(self).add(key, value, exclude_resource_types=["AWS::SSM::Parameter"])

@@ -41,5 +41,3 @@ class DataStack(HivemindStack):
                 group_id=names.cache_group_id(plan.name), description=f"HiveMind {plan.name} Redis",
                 snapshot_retention_days=1 if plan.stage == "production" else 0,
             )
-            handoff.publish(self, "RedisEndpointParam", names.redis_endpoint_parameter(plan.name),
-                            self.cache.endpoint_address, "Redis primary endpoint address")
