@@ -16,10 +16,11 @@ _LINE = re.compile(r"^([A-Za-z0-9_-]+)\s*:\s*(.+?)\s*$")
 # Processes that run once per release, not continuously.
 ONE_OFF = frozenset({"release", "postdeploy", "predeploy"})
 _WORKER_FRAMEWORKS = (
-    (re.compile(r"\bcelery\b.*\bworker\b"), "celery", "python"), (re.compile(r"\bcelery\b.*\bbeat\b"), "celery-beat", "python"),
-    (re.compile(r"\brq\s+worker\b"), "rq", "python"), (re.compile(r"\bdramatiq\b"), "dramatiq", "python"),
-    (re.compile(r"\barq\b"), "arq", "python"), (re.compile(r"\bsidekiq\b"), "sidekiq", "ruby"),
-    (re.compile(r"\bqueue:work\b"), "laravel-queue", "php"),
+    (re.compile(r"\bcelery\b.*\bworker\b"), "celery"),
+    (re.compile(r"\bcelery\b.*\bbeat\b"), "celery-beat"),
+    (re.compile(r"\brq\s+worker\b"), "rq"), (re.compile(r"\bdramatiq\b"), "dramatiq"),
+    (re.compile(r"\barq\b"), "arq"), (re.compile(r"\bsidekiq\b"), "sidekiq"),
+    (re.compile(r"\bqueue:work\b"), "laravel-queue"),
 )
 _RUNTIME_BY_COMMAND = (
     (re.compile(r"^(?:node|npm|yarn|pnpm|npx)\b"), "node"),
@@ -64,7 +65,7 @@ def detect(repo: RepoView, found: Findings) -> None:
         inherited = {f: list(base.claims.get(f, [])) for f in fields} if base else {}
         names = {p.name for p in processes}
         # Heroku semantics: only the listed processes run.
-        found.services = [s for s in found.services if s.root != root or s.role in names or (s.role == "worker" and "worker" in names)]
+        found.services = [s for s in found.services if s.root != root or s.role in names]
         for process in processes:
             role = "web" if process.name == "web" else process.name
             draft = found.add_service(root, role)
@@ -85,7 +86,7 @@ def detect(repo: RepoView, found: Findings) -> None:
             else:
                 draft.claim("kind", "worker", rel, process.line, f"Procfile process {process.name} is not web",
                             Rank.PROCFILE)
-                worker = next((name for pattern, name, _ in _WORKER_FRAMEWORKS if pattern.search(process.command)), None)
+                worker = next((name for pattern, name in _WORKER_FRAMEWORKS if pattern.search(process.command)), None)
                 if worker:
                     draft.claim("framework", worker, rel, process.line, f"Procfile command runs {worker}", Rank.PROCFILE)
                 elif base is not None and (queue := best(inherited.get("worker_framework", []))):
