@@ -53,6 +53,6 @@ def deploy(
     if not result.changed:
         console.print("no changes: every stack is up to date")
     if state.url:
-        console.print(f"URL: {state.url}", highlight=False)
+        console.print(f"URL: {state.url}", highlight=False, soft_wrap=True)
     if state.dashboard_url:
-        console.print(f"Dashboard: {state.dashboard_url}", highlight=False)
+        console.print(f"Dashboard: {state.dashboard_url}", highlight=False, soft_wrap=True)

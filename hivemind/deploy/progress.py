@@ -91,3 +91,5 @@ class DeployProgress:
         if live is not None:
             live.update(self.render())
             live.__exit__(*exc)
+            if not self.console.is_terminal:
+                self.console.line()  # Live leaves its last frame unterminated off a terminal
