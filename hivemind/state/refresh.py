@@ -6,7 +6,7 @@ import re
 
 from botocore.exceptions import ClientError
 
-from ..aws import aws_errors, client, default_region
+from ..aws import AwsError, aws_errors, client, default_region
 from .local import read_local, write_local
 from .lock import DeploymentLocked, deployment_lock, lock_held
 from .models import DeploymentState, DeploymentStatus, StackState
@@ -175,7 +175,11 @@ def current_status(deployment_id: str, region: str | None = None) -> DeploymentS
     refresh_from_cloudformation(state)
     try:
         with deployment_lock(deployment_id):
-            save_state(state)
+            try:
+                save_state(state)
+            except AwsError:
+                # A read-only principal (a CI viewer) may not write SSM: showing status must not fail.
+                save_state(state, remote=False)
     except DeploymentLocked:
         pass  # a running command owns the state; show the refreshed view without writing it
     return state

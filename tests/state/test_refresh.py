@@ -153,3 +153,19 @@ def test_interrupted_between_change_set_and_execute(cfn, make_plan):
     assert state.status is DeploymentStatus.FAILED
     assert state.last_error == (
         "interrupted while provisioning; CloudFormation reports: orders-api-network REVIEW_IN_PROGRESS")
+
+
+def test_status_works_for_a_principal_that_cannot_write_ssm(cfn, make_plan, monkeypatch):
+    from hivemind.aws import AwsError
+    from hivemind.state import refresh, store
+
+    save_state(DeploymentState.new(make_plan()))
+
+    def denied(state, text):
+        raise AwsError("saving state of 'orders-api' to SSM: AccessDeniedException: not authorized")
+
+    monkeypatch.setattr(store, "write_remote", denied)
+    cfn.create_stack(StackName="orders-api-edge", TemplateBody=edge_template())
+    shown = refresh.current_status("orders-api")
+    assert shown.stacks["orders-api-edge"].status == "CREATE_COMPLETE"
+    assert "orders-api-edge" in state_path("orders-api").read_text()  # cached locally all the same
