@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 from rich.console import Console
 
 from ..aws import aws_errors, client
@@ -202,6 +203,13 @@ def deploy(
             mark_failed(state, message, stage=phase)
             _save_quietly(state)
             raise HivemindError(message, exit_code=130) from None
+        except (BotoCoreError, ResponseParserError) as exc:
+            # An AWS call outside aws_errors() (e.g. a garbled endpoint answer): one line, state failed.
+            error = DeployError(f"AWS call failed during {state.status.value}: {one_line(str(exc), 300)}")
+            if not what_if and runner.touched_state:
+                mark_failed(state, error, stage=state.status.value)
+                _save_quietly(state)
+            raise error from None
         except HivemindError as exc:
             if not what_if and runner.touched_state:
                 if isinstance(exc, (ReplacementRefused, ChecksFailed)) and previous_status in _SETTLED:

@@ -204,3 +204,37 @@ def test_busy_or_stuck_stack_is_refused_with_one_line(status):
     fake = RecordedCloudFormation(stacks={stack: {"status": status, "template": {}, "events": []}})
     with pytest.raises(DeployError, match=f"orders-api-edge (is busy \\({status}\\)|is {status})"):
         engine_on(fake).preview([StackSpec(stack, bucket_template())])
+
+
+def test_progress_shows_only_this_operations_newest_resource_events():
+    from io import StringIO
+
+    from rich.console import Console
+
+    from hivemind.deploy.progress import DeployProgress
+
+    stack = "orders-api-data"
+    old = failed_data_create()  # an earlier attempt, already in the stack's history
+    fake = RecordedCloudFormation(
+        stacks={stack: {"status": "UPDATE_COMPLETE", "template": bucket_template(), "events": list(old)}},
+        on_execute={stack: ("UPDATE_ROLLBACK_COMPLETE", [
+            ev(30, stack, stack, "AWS::CloudFormation::Stack", "UPDATE_IN_PROGRESS", "User Initiated"),
+            ev(31, stack, "Data", "AWS::S3::Bucket", "UPDATE_IN_PROGRESS"),
+            ev(32, stack, "Data", "AWS::S3::Bucket", "UPDATE_FAILED", "Bucket policy is invalid"),
+            ev(33, stack, stack, "AWS::CloudFormation::Stack", "UPDATE_ROLLBACK_IN_PROGRESS",
+               "The following resource(s) failed to update: [Data]. "),
+            ev(34, stack, "Data", "AWS::S3::Bucket", "UPDATE_COMPLETE"),
+            ev(35, stack, stack, "AWS::CloudFormation::Stack", "UPDATE_ROLLBACK_COMPLETE"),
+        ])})
+    out = StringIO()
+    progress = DeployProgress([stack], Console(file=out, width=200))
+    engine = DeployEngine(lambda: fake, ChangeSetContext("orders-api", "stage-1"), region="us-east-1",
+                          poll_interval=0.01, progress=progress)
+    previews = engine.preview([StackSpec(stack, bucket_template("new-name"))])
+    with progress:
+        result = engine.execute(previews)
+    assert result.outcomes[stack].root_cause.reason == "Bucket policy is invalid"
+    shown = out.getvalue()
+    assert "Data UPDATE_FAILED: Bucket policy is invalid" in shown and "Data UPDATE_COMPLETE" in shown
+    assert "DbSubnetGroup" not in shown  # the old attempt's events are not this deploy's
+    assert progress.status(stack) == "failed"

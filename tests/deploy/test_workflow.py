@@ -93,6 +93,10 @@ def test_deploy_then_no_op_then_what_if(aws, repo, moto_friendly_templates, caps
     assert state.artifact is not None and state.active_color == "blue"
     ssm_copy = boto3.client("ssm", region_name=REGION).describe_parameters()["Parameters"]
     assert any(NAME in p["Name"] and "state" in p["Name"] for p in ssm_copy)
+    # Another machine (no local state) sees the same deployment from the copy in AWS.
+    shutil.move(deployment_dir(NAME), deployment_dir(NAME).with_name("elsewhere"))
+    remote = load_state(NAME)
+    assert remote.status is DeploymentStatus.COMPLETED and remote.url == state.url
 
     # A second deploy with no change is a no-op: no stack touched.
     before = stack_times(cfn)
@@ -210,3 +214,15 @@ def test_a_locked_deployment_is_refused(aws, repo, tmp_path):
     finally:
         holder.communicate("", timeout=10)
     assert boto3.client("cloudformation", region_name=REGION).describe_stacks()["Stacks"] == []
+
+
+def test_answering_no_deletes_the_change_sets_and_keeps_the_status(aws, repo, moto_friendly_templates):
+    cfn = boto3.client("cloudformation", region_name=REGION)
+    asked = []
+    result = deploy(repo, stage="stage-1", confirm=lambda q: asked.append(q) or False, **FAST)
+    assert result.cancelled and result.engine is None
+    assert asked and asked[0].startswith("Deploy changes to 5 stack(s) (")
+    assert stack_times(cfn) == {}  # the preview's REVIEW_IN_PROGRESS stack is gone
+    state = load_state(NAME)
+    assert state.status is not DeploymentStatus.COMPLETED and not state.status.in_progress
+    assert state.history[-1].detail == "cancelled at confirmation"
