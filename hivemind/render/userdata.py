@@ -25,6 +25,8 @@ class RuntimeProfile:
     install: str
     build: str
     start: str
+    # Runs before the build command (plan's or default), e.g. to make `pip` mean the app's venv.
+    build_preamble: str = ""
     run_as_root: bool = False
     build_as_root: bool = False
     needs_docker: bool = False
@@ -50,9 +52,9 @@ PROFILES: dict[str, RuntimeProfile] = {
     ),
     "python": RuntimeProfile(
         install="dnf install -y python3.11 python3.11-pip gcc python3.11-devel",
-        build="python3.11 -m venv .venv\n.venv/bin/pip install --upgrade pip\n"
-              "if [ -f requirements.txt ]; then .venv/bin/pip install -r requirements.txt; "
-              "elif [ -f pyproject.toml ]; then .venv/bin/pip install .; fi",
+        build_preamble='python3.11 -m venv .venv\nexport PATH="$PWD/.venv/bin:$PATH"\npip install --upgrade pip',
+        build="if [ -f requirements.txt ]; then pip install -r requirements.txt; "
+              "elif [ -f pyproject.toml ]; then pip install .; fi",
         start="python app.py",
     ),
     "go": RuntimeProfile(install="dnf install -y golang git", build="go build -o app .", start="./app"),
@@ -81,7 +83,7 @@ PROFILES: dict[str, RuntimeProfile] = {
     "docker": RuntimeProfile(
         install="dnf install -y docker\nsystemctl enable --now docker",
         build="docker build -t hivemind-app .",
-        start="exec docker run --rm --name hivemind-app --env-file /etc/hivemind/{service}.env {publish} hivemind-app",
+        start="exec docker run --rm --name hivemind-app --env-file /etc/hivemind/{service}.env {publish} hivemind-app {command}",
         run_as_root=True,
         build_as_root=True,
         needs_docker=True,
@@ -152,7 +154,16 @@ def render_user_data(plan: DeploymentPlan, service: Service, color: str, artifac
     if plan.observability.xray:
         env.setdefault("AWS_XRAY_DAEMON_ADDRESS", "127.0.0.1:2000")
     publish = f"-p {service.port}:{service.port}" if service.port else ""
-    start = service.start_command or profile.start
+    if service.runtime == "docker":
+        # The image is the unit of build and start: the plan's start command (if any) is the
+        # container's command, its build command belongs in the Dockerfile.
+        start = profile.start.replace("{command}", service.start_command or "").rstrip()
+        build = profile.build
+    else:
+        start = service.start_command or profile.start
+        build = service.build_command or profile.build
+    # Only the default static server (nginx on the service port) needs root.
+    run_as_root = profile.run_as_root and (service.runtime == "docker" or not service.start_command)
     if not start.lstrip().startswith(("exec ", "for ")) and "\n" not in start:
         start = f"exec {start}"
     if service.runtime == "python":
@@ -171,9 +182,10 @@ def render_user_data(plan: DeploymentPlan, service: Service, color: str, artifac
         service=service,
         color=color,
         install=profile.install,
-        build=service.build_command or profile.build,
+        build=build,
+        build_preamble=profile.build_preamble,
         start=start.replace("{service}", service.name).replace("{publish}", publish).replace("{port}", str(service.port or 80)),
-        run_as_root=profile.run_as_root,
+        run_as_root=run_as_root,
         build_as_root=profile.build_as_root,
         needs_docker=profile.needs_docker,
         artifact=artifact,

@@ -1,0 +1,73 @@
+"""User data per runtime: valid bash, the right install/build/start, references but never values."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import typing
+
+import pytest
+
+from hivemind.plan import DeploymentPlan
+from hivemind.plan.models import Runtime
+from hivemind.render import ArtifactRef
+from hivemind.render.userdata import render_user_data, secret_ref
+
+RUNTIMES = typing.get_args(Runtime)
+EXPECTED_INSTALL = {
+    "node": "nodejs20", "python": "python3.11", "go": "golang", "java": "java-21-amazon-corretto",
+    "ruby": "ruby-devel", "php": "php-cli", "static": "nginx", "docker": "dnf install -y docker",
+}
+
+
+def plan_for(runtime: str, **service) -> DeploymentPlan:
+    return DeploymentPlan.model_validate({
+        "name": "demo",
+        "services": [{"name": "web", "runtime": runtime, "port": 8080, **service}],
+        "database": {"engine": "mysql", "version": "8.0"},
+        "observability": {"xray": True},
+    })
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_script_is_valid_bash_with_runtime_install(runtime, tmp_path):
+    plan = plan_for(runtime)
+    script = render_user_data(plan, plan.services[0], "green", ArtifactRef("bkt", "demo/app.tgz", "f" * 64))
+    assert EXPECTED_INSTALL[runtime] in script
+    assert "mysql://" in script  # DATABASE_URL scheme for the engine
+    assert "aws-xray-daemon" in script
+    path = tmp_path / "user-data.sh"
+    path.write_text(script)
+    bash = shutil.which("bash")
+    proc = subprocess.run([bash, "-n", str(path)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_plan_commands_win_over_defaults_except_docker_build():
+    plan = plan_for("node", build_command="npm run compile", start_command="node dist/server.js")
+    script = render_user_data(plan, plan.services[0], "blue", None)
+    assert "npm run compile" in script and "exec node dist/server.js" in script
+    assert "npm start" not in script
+    docker = plan_for("docker", build_command="make", start_command="./serve --port 8080")
+    script = render_user_data(docker, docker.services[0], "blue", None)
+    assert "docker build -t hivemind-app ." in script and "\nmake\n" not in script
+    assert "-p 8080:8080 hivemind-app ./serve --port 8080" in script
+
+
+def test_python_build_uses_a_virtualenv():
+    plan = plan_for("python", build_command="pip install -r requirements.txt", start_command="gunicorn app:app")
+    script = render_user_data(plan, plan.services[0], "blue", None)
+    build = script[script.index("HIVEMIND_BUILD"):]
+    assert build.index("python3.11 -m venv .venv") < build.index("pip install -r requirements.txt")
+    assert 'export PATH="$PWD/.venv/bin:$PATH"\nexec gunicorn app:app' in script
+
+
+def test_env_values_are_quoted_and_secrets_only_referenced():
+    plan = plan_for("go", env={"MOTD": 'say "hi" $HOME', "MODE": "prod"},
+                    secrets={"STRIPE_KEY": "arn:aws:secretsmanager:us-east-1:1:secret:stripe-AbCdEf",
+                             "TOKEN": "arn:aws:ssm:us-east-1:1:parameter/demo/token"})
+    script = render_user_data(plan, plan.services[0], "blue", None)
+    assert 'MOTD="say \\"hi\\" $HOME"' in script  # systemd EnvironmentFile quoting
+    assert "export MOTD='say \"hi\" $HOME'" in script  # shell quoting in the build script
+    assert "--secret-id arn:aws:secretsmanager:us-east-1:1:secret:stripe-AbCdEf" in script
+    assert "--name /demo/token" in script
+    assert secret_ref("/a/b").kind == "ssm" and secret_ref("name").kind == "secretsmanager"
