@@ -68,6 +68,7 @@ def port_in_code(repo: RepoView, files: list[str], language: str) -> tuple[int, 
     language-specific listen/run calls, file by file in the given (entry-points-first) order."""
     patterns = [(p, "PORT environment default") for p in _ENV_DEFAULT]
     patterns += [(p, "port in code") for p in CODE_PATTERNS.get(language, [])]
+    files = repo.matching(files, tuple(p for p, _ in patterns))
     for pattern, why in patterns:
         for rel in files:
             for line, match in repo.search(rel, pattern):

@@ -91,6 +91,12 @@ class RepoView:
     def first(self, rel: str, pattern: re.Pattern[str]) -> tuple[int, re.Match[str]] | None:
         return next(self.search(rel, pattern), None)
 
+    def matching(self, files: list[str], patterns: tuple[re.Pattern[str], ...]) -> list[str]:
+        """The files (order kept) in which at least one of `patterns` may match: one combined
+        search per file, so a scan with many patterns reads and searches each file once."""
+        combined = any_of(patterns)
+        return [rel for rel in files if (text := self.read(rel)) and combined.search(text)]
+
     # --- finding files -------------------------------------------------------------------
     def named(self, *names: str) -> list[str]:
         return sorted(rel for name in names for rel in self._by_name.get(name, ()))
@@ -140,6 +146,19 @@ def join(root: str, name: str) -> str:
 def is_app_path(directory: str) -> bool:
     """False for folders under tests/, docs/, examples/ and the like."""
     return directory == "." or not any(part.lower() in NON_APP_DIRS for part in directory.split("/"))
+
+
+@lru_cache(maxsize=256)
+def any_of(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str]:
+    """One multi-line regex that matches wherever any of `patterns` would match on some line
+    (it may over-match, never under-match: a prefilter, not a verdict)."""
+    parts = []
+    for pattern in patterns:
+        text, insensitive = pattern.pattern, bool(pattern.flags & re.IGNORECASE)
+        if text.startswith("(?i)"):
+            text, insensitive = text[4:], True
+        parts.append(f"(?i:{text})" if insensitive else f"(?:{text})")
+    return re.compile("|".join(parts) or r"(?!)", re.MULTILINE)
 
 
 @lru_cache(maxsize=1024)

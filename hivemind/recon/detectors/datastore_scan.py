@@ -5,7 +5,7 @@ import re
 from collections.abc import Iterator
 
 from ..envfiles import SAMPLE_NAMES
-from ..repo import RepoView, is_app_path, parent_of
+from ..repo import RepoView, any_of, is_app_path, parent_of
 
 MANIFESTS = (
     "package.json", "requirements.txt", "pyproject.toml", "Pipfile", "setup.py", "setup.cfg", "go.mod",
@@ -30,23 +30,12 @@ def files_to_scan(repo: RepoView) -> Iterator[tuple[str, str]]:
                 yield ("config" if rel.endswith(CONFIG_SUFFIXES) else "code"), rel
 
 
-def _any_of(patterns: list[re.Pattern[str]]) -> re.Pattern[str]:
-    """One multi-line regex matching wherever any of `patterns` would match on some line."""
-    parts = []
-    for pattern in patterns:
-        text, scoped = pattern.pattern, pattern.flags & re.IGNORECASE
-        if text.startswith("(?i)"):
-            text, scoped = text[4:], True
-        parts.append(f"(?i:{text})" if scoped else f"(?:{text})")
-    return re.compile("|".join(parts), re.MULTILINE)
-
-
 def scan(repo: RepoView, rules: dict[str, list[tuple[re.Pattern[str], str, str]]]
          ) -> Iterator[tuple[str, str, str, int, str]]:
     """Apply `rules[kind]` (pattern, value, reason) to every file of that kind; yield
     (kind, value, path, line, reason) for the first hit of each rule in each file."""
     # Most files mention no data store at all: one combined search per file rules them out.
-    prefilters = {kind: _any_of([p for p, _, _ in kind_rules]) for kind, kind_rules in rules.items()}
+    prefilters = {kind: any_of(tuple(p for p, _, _ in kind_rules)) for kind, kind_rules in rules.items()}
     for kind, rel in files_to_scan(repo):
         prefilter = prefilters.get(kind)
         text = repo.read(rel) if prefilter else None

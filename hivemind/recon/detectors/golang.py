@@ -24,10 +24,10 @@ def detect(repo: RepoView, found: Findings) -> None:
             continue
         files = repo.source_files(root, (".go",), prefer=("main.go", "server.go"))
         files = [f for f in files if not f.endswith("_test.go")]
-        mains = [f for f in files if repo.first(f, _MAIN_PACKAGE)]
-        if not mains:
+        main = next((f for f in files if repo.first(f, _MAIN_PACKAGE)), None)  # main.go is tried first
+        if main is None:
             continue  # a library module
-        main_dir = parent_of(mains[0])
+        main_dir = parent_of(main)
         inside = "." if main_dir == root else "./" + (main_dir if root == "." else main_dir[len(root) + 1:])
         draft = found.add_service(root)
         draft.claim("runtime", "go", rel, 1, "go.mod present", Rank.MANIFEST)
@@ -37,10 +37,10 @@ def detect(repo: RepoView, found: Findings) -> None:
                 framework = name
                 draft.claim("framework", name, rel, hit[0], f"requires {module}", Rank.MANIFEST)
                 break
-        if framework is None and (hit := next(((f, h[0]) for f in mains if (h := repo.first(f, _NET_HTTP))), None)):
-            draft.claim("framework", "net/http", hit[0], hit[1], "imports net/http", Rank.CODE)
-        draft.claim("build_command", f"go build -o bin/app {inside}", mains[0], 1, "package main", Rank.SCRIPT)
-        draft.claim("start_command", "./bin/app", mains[0], 1, "the binary built from package main", Rank.SCRIPT)
+        if framework is None and (hit := repo.first(main, _NET_HTTP)):
+            draft.claim("framework", "net/http", main, hit[0], "imports net/http", Rank.CODE)
+        draft.claim("build_command", f"go build -o bin/app {inside}", main, 1, "package main", Rank.SCRIPT)
+        draft.claim("start_command", "./bin/app", main, 1, "the binary built from package main", Rank.SCRIPT)
         if hit := port_in_code(repo, files, "go"):
             port, path, line, why = hit
             draft.claim("port", port, path, line, why, Rank.CODE)

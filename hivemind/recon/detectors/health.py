@@ -13,6 +13,8 @@ _QUOTED_ROUTE = re.compile(r"""['"`](/(?:api/)?(?:""" + "|".join(map(re.escape, 
 _DJANGO_ROUTE = re.compile(r"""\b(?:re_)?path\(\s*r?['"]\^?(""" + "|".join(map(re.escape, PREFERENCE)) + r""")/\$?['"]""")
 _RAILS_ROUTE = re.compile(r"""^\s*get\s+['"](up|health|healthz|status|ping)['"]""")
 _LARAVEL_HEALTH = re.compile(r"""\bhealth:\s*['"](/[\w/-]+)['"]""")
+# (pattern, suffix to add): Django routes end in "/".
+_ROUTES = ((_QUOTED_ROUTE, ""), (_DJANGO_ROUTE, "/"), (_RAILS_ROUTE, ""), (_LARAVEL_HEALTH, ""))
 SUFFIXES = (".js", ".mjs", ".cjs", ".ts", ".py", ".go", ".rb", ".php", ".java", ".kt")
 
 
@@ -26,8 +28,8 @@ def detect(repo: RepoView, found: Findings) -> None:
         if draft.value("kind", "web") != "web":
             continue
         hits: list[tuple[int, str, str, int]] = []
-        for rel in repo.source_files(draft.root, SUFFIXES):
-            for pattern, trailing in ((_QUOTED_ROUTE, ""), (_DJANGO_ROUTE, "/"), (_RAILS_ROUTE, ""), (_LARAVEL_HEALTH, "")):
+        for rel in repo.matching(repo.source_files(draft.root, SUFFIXES), tuple(p for p, _ in _ROUTES)):
+            for pattern, trailing in _ROUTES:
                 for line, match in repo.search(rel, pattern):
                     path = match.group(1)
                     path = (path if path.startswith("/") else "/" + path) + trailing
