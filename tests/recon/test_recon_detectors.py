@@ -422,3 +422,13 @@ def test_plain_php_is_served_by_the_builtin_server(make_repo):
     web = plan.services[0]
     assert (web.runtime, web.framework, web.port) == ("php", None, 8000)
     assert web.start_command == "php -S 0.0.0.0:8000 -t public"
+
+
+@pytest.mark.parametrize("start, builder, out", [
+    ("react-scripts start", "react-scripts", "build"), ("vite", "vite", "dist"), ("ng serve", "@angular/cli", "dist"),
+])
+def test_front_end_dev_server_is_not_a_node_service(make_repo, start, builder, out):
+    plan = analyse_repo(make_repo({"package.json": pkg({"react": "18", builder: "1"}, {"start": start, "build": "x"})}))
+    web = plan.services[0]
+    assert web.runtime == "static"
+    assert web.start_command == f"python3 -m http.server 8080 --directory {out}"

@@ -15,6 +15,12 @@ FRAMEWORKS = (
 )
 # Job-queue libraries: a package using one and serving no HTTP is a worker.
 QUEUE_LIBRARIES = ("bullmq", "bull", "bee-queue", "agenda", "@temporalio/worker", "kafkajs", "amqplib")
+# A start script that runs a front-end dev server is not a production server: the static
+# detector serves the built site instead.
+_DEV_SERVER = re.compile(
+    r"\b(?:react-scripts start|vite(?:\s+dev)?(?:\s|$)|ng serve|vue-cli-service serve|storybook|start-storybook"
+    r"|parcel(?!\s+build)|webpack(?:-dev-server|\s+serve)|gatsby develop|astro dev|eleventy --serve|tsc\s+(?:-w|--watch))"
+)
 _SERVES_HTTP = re.compile(r"\.listen\(|createServer\(")
 DEFAULT_PORT = 3000
 ENTRY_FILES = (
@@ -73,7 +79,7 @@ def detect(repo: RepoView, found: Findings) -> None:
         start_script = scripts.get("start") if isinstance(scripts.get("start"), str) else None
         main = package.get("main") if isinstance(package.get("main"), str) else None
         entry = next((repo.in_root(root, f) for f in ENTRY_FILES if repo.in_root(root, f)), None)
-        if framework is None and start_script is None:
+        if framework is None and (start_script is None or _DEV_SERVER.search(start_script)):
             continue  # a library or a front-end build: the static detector decides
         files = repo.source_files(root, SOURCE_SUFFIXES, prefer=ENTRY_FILES)
         queue = next((dep for dep in QUEUE_LIBRARIES if dep in deps), None)
