@@ -432,3 +432,13 @@ def test_front_end_dev_server_is_not_a_node_service(make_repo, start, builder, o
     web = plan.services[0]
     assert web.runtime == "static"
     assert web.start_command == f"python3 -m http.server 8080 --directory {out}"
+
+
+def test_compose_built_service_tells_its_container_port(make_repo):
+    plan = analyse_repo(make_repo({
+        "api/package.json": pkg({"koa": "2"}, {"start": "node index.js"}),
+        "docker-compose.yml": "services:\n  api:\n    build: ./api\n    ports:\n      - \"8080:4000\"\n"
+                              "  worker:\n    build: {context: ./missing}\n    ports: [9000]\n",
+    }))
+    assert plan.services[0].port == 4000
+    assert evidence(plan, "services[0].port").source == "docker-compose.yml:2"

@@ -22,7 +22,8 @@ SNIPPETS = st.sampled_from([
     "web: gunicorn app:app -b 0.0.0.0:99999\nworker: celery -A x worker\n", "EXPOSE 0\nCMD []\n", "EXPOSE 65536\n",
     "services:\n  db:\n    image: postgres:latest\n", "services: 3\n", "app.listen(70000)\n", "package main\n",
     "PORT=abc\nDATABASE_URL=mysql://x\n", "gem 'rails'\ngem 'sidekiq'\n", '{"require": {"laravel/framework": "1"}}',
-    "*\n", "!*.py\n", "<artifactId>spring-boot</artifactId>\n", "app = FastAPI()\n", "path('healthz/', v)\n",
+    "*\n", "!*.py\n", "services:\n  a:\n    build: .\n    ports: ['x:y', {target: a}, 70000, [1]]\n",
+    "services:\n  b:\n    build: {context: [1]}\n", "services:\n  c:\n    build: ..\n    ports: ['1:3000']\n", "<artifactId>spring-boot</artifactId>\n", "app = FastAPI()\n", "path('healthz/', v)\n",
 ])
 CONTENT = st.one_of(SNIPPETS, st.text(max_size=200), st.binary(max_size=200))
 TREES = st.dictionaries(st.tuples(FOLDERS, NAMES).map("".join), CONTENT, min_size=1, max_size=8)

@@ -1,12 +1,14 @@
-"""docker-compose: service images name the databases and caches, and may pin their versions."""
+"""docker-compose: service images name the databases and caches, and may pin their versions;
+a service built from the repository tells its container port (`ports: ["8080:3000"]` -> 3000)."""
 from __future__ import annotations
 
+import posixpath
 import re
 
 import yaml
 
 from ..draft import Claim, Findings, Rank, Seen
-from ..repo import RepoView
+from ..repo import RepoView, parent_of
 
 COMPOSE_NAMES = (
     "docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml",
@@ -50,6 +52,8 @@ def detect(repo: RepoView, found: Findings) -> None:
         if not isinstance(services, dict):
             continue
         for name, spec in services.items():
+            if isinstance(spec, dict) and spec.get("build") is not None:
+                _built_service_port(repo, found, rel, str(name), spec)
             image = spec.get("image") if isinstance(spec, dict) else None
             if not isinstance(image, str):
                 continue
@@ -70,3 +74,32 @@ def detect(repo: RepoView, found: Findings) -> None:
                 why = f"pinned by image {image}" if version else f"image {image} pins a version AWS does not offer"
                 # An unsupported pin is still recorded: the merge says why it chose another version.
                 target.append(Claim((engine, version), Seen(rel, line, why), Rank.COMPOSE))
+
+
+def _container_port(entry: object) -> int | None:
+    """'8080:3000', '127.0.0.1:8080:3000/tcp', 3000 or {target: 3000} -> 3000."""
+    if isinstance(entry, dict):
+        entry = entry.get("target")
+    if isinstance(entry, int):
+        return entry
+    if isinstance(entry, str):
+        last = entry.rsplit(":", 1)[-1].split("/", 1)[0]
+        return int(last) if last.isdigit() else None
+    return None
+
+
+def _built_service_port(repo: RepoView, found: Findings, rel: str, name: str, spec: dict) -> None:
+    build = spec["build"]
+    context = build.get("context", ".") if isinstance(build, dict) else build
+    if not isinstance(context, str):
+        return
+    base = parent_of(rel)
+    root = posixpath.normpath(posixpath.join("" if base == "." else base, context)) or "."
+    draft = found.service(root)
+    ports = spec.get("ports") if isinstance(spec.get("ports"), list) else []
+    port = next((p for p in map(_container_port, ports) if p), None)
+    if draft is None or port is None:
+        return
+    hit = repo.first(rel, re.compile(r"^\s*" + re.escape(name) + r"\s*:"))
+    draft.claim("port", port, rel, hit[0] if hit else None, f"compose service {name} publishes container port {port}",
+                Rank.COMPOSE)
