@@ -22,10 +22,10 @@ CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAN
 
 _NO_CHANGE_MARKERS = ("didn't contain changes", "no updates are to be performed")
 # Stacks that must be deleted before they can be created again (a failed first create).
-_RECREATE_STATES = {"ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED"}
+RECREATE_STATES = {"ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED"}
 # Stacks that accept a CREATE change set: none at all, or an abandoned change-set review.
-_CREATE_STATES = {None, "REVIEW_IN_PROGRESS"}
-_STUCK_STATES = {"UPDATE_ROLLBACK_FAILED", "DELETE_FAILED"}
+CREATE_STATES = {None, "REVIEW_IN_PROGRESS"}
+STUCK_STATES = {"UPDATE_ROLLBACK_FAILED", "DELETE_FAILED"}
 
 TemplateUploader = Callable[[str, str], str]  # (stack name, template body) -> TemplateURL
 
@@ -132,9 +132,9 @@ def template_resources_as_adds(spec: StackSpec) -> list[ResourceChange]:
 def deferred_preview(api: CloudFormationApi, spec: StackSpec) -> StackPreview:
     """A preview without a change set: every template resource, or the template diff if it exists."""
     status = stack_status(api, spec.name)
-    exists = status not in _CREATE_STATES and status not in _RECREATE_STATES
+    exists = status not in CREATE_STATES and status not in RECREATE_STATES
     preview = StackPreview(spec, "UPDATE" if exists else "CREATE", deferred=True, existing_status=status,
-                           recreate=status in _RECREATE_STATES)
+                           recreate=status in RECREATE_STATES)
     if exists:
         preview.old_template = template_as_dict(api.get_template(spec.name))
         preview.changes = _template_diff(preview.old_template, spec.template)
@@ -161,12 +161,12 @@ def create_change_set(api: CloudFormationApi, spec: StackSpec, ctx: ChangeSetCon
                       *, allow_recreate: bool = True) -> StackPreview:
     """Create the stack's change set, wait for it, and read every change. A no-op is not an error."""
     status = stack_status(api, spec.name)
-    if status in _STUCK_STATES:
+    if status in STUCK_STATES:
         raise DeployError(f"{spec.name} is {status}: fix it in the CloudFormation console (or "
                           "`hivemind status`) before deploying again")
     if status and status.endswith("_IN_PROGRESS") and status != "REVIEW_IN_PROGRESS":
         raise DeployError(f"{spec.name} is busy ({status}); wait for CloudFormation to finish and retry")
-    recreate = status in _RECREATE_STATES
+    recreate = status in RECREATE_STATES
     if recreate:
         if not allow_recreate:
             preview = StackPreview(spec, "CREATE", template_resources_as_adds(spec), recreate=True,
@@ -175,7 +175,7 @@ def create_change_set(api: CloudFormationApi, spec: StackSpec, ctx: ChangeSetCon
         # A failed first create leaves an empty ROLLBACK_COMPLETE stack that only deletion clears.
         api.delete_stack(spec.name)
         status = None
-    change_set_type = "CREATE" if status in _CREATE_STATES else "UPDATE"
+    change_set_type = "CREATE" if status in CREATE_STATES else "UPDATE"
     preview = StackPreview(spec, change_set_type, existing_status=status, recreate=recreate)
     if change_set_type == "UPDATE":
         preview.old_template = template_as_dict(api.get_template(spec.name))

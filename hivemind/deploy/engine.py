@@ -20,7 +20,7 @@ from ..errors import HivemindError
 from . import guard
 from .cfn import ApiFactory, Cancelled, CloudFormationApi, WaitFailed
 from .changeset import (
-    ChangeSetContext, StackPreview, StackSpec, _CREATE_STATES, _RECREATE_STATES,
+    ChangeSetContext, StackPreview, StackSpec, CREATE_STATES, RECREATE_STATES,
     create_change_set, deferred_preview, discard, stack_status,
 )
 from .errors import DeployError
@@ -123,7 +123,7 @@ class DeployEngine:
         specs = dependency_order(specs)
         api = self._api()
         statuses = {s.name: stack_status(api, s.name) for s in specs}
-        deployed = {n for n, st in statuses.items() if st not in _CREATE_STATES and st not in _RECREATE_STATES}
+        deployed = {n for n, st in statuses.items() if st not in CREATE_STATES and st not in RECREATE_STATES}
 
         def one(spec: StackSpec) -> StackPreview:
             api = self._api()
@@ -227,7 +227,8 @@ class DeployEngine:
             if preview.deferred or preview.recreate or dependency_changed or (
                     preview.change_set_id is None and not preview.no_changes):
                 self._status(name, "creating change set")
-                discard(api, preview) if preview.change_set_id else None
+                if preview.change_set_id:
+                    discard(api, preview)  # made before its dependencies changed: stale values
                 preview = create_change_set(api, preview.spec, self._ctx)
                 violations = guard.find_violations([preview], self.region)
                 if violations and not self.allow_replacement:

@@ -63,6 +63,8 @@ class RootCause:
 
     def one_line(self) -> str:
         reason = " ".join(self.reason.split())
+        if self.logical_id == self.stack_name:  # the stack itself (or the API call) failed
+            return f"{self.stack_name}: {reason}"
         return f"{self.stack_name}: {self.logical_id} ({self.resource_type}): {reason}"
 
 
