@@ -76,13 +76,24 @@ ACCEPTED: tuple[Accepted, ...] = (
 )
 
 
+_TYPES = {accepted.resource_type for accepted in ACCEPTED}
+
+
 def acknowledge(stack: Stack, plan: DeploymentPlan) -> None:
+    # Every jsii call costs a round trip to node: filter in Python, then one call per resource.
     for construct in stack.node.find_all():
         if not isinstance(construct, CfnResource):
             continue
-        for accepted in ACCEPTED:
-            if construct.cfn_resource_type == accepted.resource_type and accepted.applies(plan, construct):
-                Validations.of(construct).acknowledge(Acknowledgment(id=_PACK + accepted.rule, reason=accepted.reason))
+        resource_type = construct.cfn_resource_type
+        if resource_type not in _TYPES:
+            continue
+        rules = [
+            Acknowledgment(id=_PACK + accepted.rule, reason=accepted.reason)
+            for accepted in ACCEPTED
+            if accepted.resource_type == resource_type and accepted.applies(plan, construct)
+        ]
+        if rules:
+            Validations.of(construct).acknowledge(*rules)
 
 
 def reasons() -> dict[str, str]:
