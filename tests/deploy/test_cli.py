@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import boto3
-import pytest
 
 from hivemind.cli import main
 
 from .conftest import REGION
-from .test_workflow import NAME, STACKS, moto_friendly_templates, repo  # noqa: F401 (fixtures)
+from .test_workflow import STACKS
 
 
 def run(argv, capsys) -> tuple[int, str, str]:

@@ -146,37 +146,66 @@ def test_independent_failure_lets_running_stacks_finish_but_starts_nothing_new(m
     assert [stack for stack, _ in pending_change_sets(cfn)] == ["t-bad"]  # moto: failed one stays AVAILABLE
 
 
-def test_running_stacks_finish_after_a_sibling_fails(make_engine, cfn):
+def test_running_stacks_finish_after_a_sibling_fails(aws, cfn):
+    import threading
+
+    from botocore.exceptions import ClientError
+
+    from hivemind.deploy import ChangeSetContext, DeployEngine
+    from hivemind.deploy.cfn import CloudFormationApi
+
+    bad_failed = threading.Event()
+
+    class Api(CloudFormationApi):
+        """moto, with t-ok held in its completion wait until t-bad has failed."""
+
+        def execute_change_set(self, change_set_id, stack_name):
+            try:
+                super().execute_change_set(change_set_id, stack_name)
+            except ClientError:
+                bad_failed.set()
+                raise
+
+        def wait_stack(self, name, change_set_type):
+            if name == "t-ok":
+                assert bad_failed.wait(30)
+            super().wait_stack(name, change_set_type)
+
+    local = threading.local()
+
+    def factory():
+        if getattr(local, "api", None) is None:
+            local.api = Api(REGION, waiter_delays=(0.01, 0.01))
+        return local.api
+
     bad = {"Resources": {"Subnet": {"Type": "AWS::EC2::Subnet",
                                     "Properties": {"VpcId": "vpc-0000dead", "CidrBlock": "10.0.0.0/24"}}}}
-    specs = [StackSpec("t-ok", bucket_template()), StackSpec("t-bad", bad),
-             StackSpec("t-after", bucket_template("t-after-bucket"), ("t-ok",))]
-    engine = make_engine(specs, max_parallel=2)
+    specs = [StackSpec("t-ok", bucket_template()), StackSpec("t-bad", bad)]
+    engine = DeployEngine(factory, ChangeSetContext("t", "stage-1"), region=REGION, max_parallel=2,
+                          poll_interval=0.01)
     result = engine.execute(engine.preview(specs))
     assert result.outcomes["t-bad"].result == "failed"
-    assert result.outcomes["t-ok"].result == "completed"  # already running when t-bad failed
-    assert result.outcomes["t-after"].result == "skipped"
+    assert result.outcomes["t-ok"].result == "completed"  # already running when t-bad failed: it finishes
+    assert result.outcomes["t-bad"].finished_seq < result.outcomes["t-ok"].finished_seq
     assert live_stacks(cfn)["t-ok"] == "CREATE_COMPLETE"
 
 
 def test_template_over_the_body_limit_goes_by_template_url(make_engine, cfn):
+    from hivemind.workflows.deploy import _template_uploader
+
     s3 = boto3.client("s3", region_name=REGION)
     s3.create_bucket(Bucket="t-artifacts")
-    uploaded = []
-
-    def upload(stack: str, body: str) -> str:
-        key = f"templates/{stack}.json"
-        s3.put_object(Bucket="t-artifacts", Key=key, Body=body.encode())
-        uploaded.append(stack)
-        return f"https://t-artifacts.s3.{REGION}.amazonaws.com/{key}"
-
     template = bucket_template("t-big-bucket")
     template["Metadata"] = {"Padding": "x" * (TEMPLATE_BODY_LIMIT + 10)}
     specs = [StackSpec("t-big", template)]
-    engine = make_engine(specs, upload=upload)
+    engine = make_engine(specs, upload=_template_uploader("t-artifacts", "t", REGION))
     result = engine.execute(engine.preview(specs))
-    assert result.ok and uploaded == ["t-big"]
+    assert result.ok
     assert live_stacks(cfn) == {"t-big": "CREATE_COMPLETE"}
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="t-artifacts")["Contents"]]
+    assert len(keys) == 1 and keys[0].startswith("templates/t/t-big-") and keys[0].endswith(".json")
+    uploaded = json.loads(s3.get_object(Bucket="t-artifacts", Key=keys[0])["Body"].read())
+    assert uploaded == template
 
     engine = make_engine(specs, upload=None)
     with pytest.raises(DeployError, match="over CloudFormation's 51200"):

@@ -238,3 +238,16 @@ def test_progress_shows_only_this_operations_newest_resource_events():
     assert "Data UPDATE_FAILED: Bucket policy is invalid" in shown and "Data UPDATE_COMPLETE" in shown
     assert "DbSubnetGroup" not in shown  # the old attempt's events are not this deploy's
     assert progress.status(stack) == "failed"
+
+
+def test_abandoned_review_stack_gets_a_create_change_set_and_is_not_deleted():
+    stack = "orders-api-edge"
+    fake = RecordedCloudFormation(
+        stacks={stack: {"status": "REVIEW_IN_PROGRESS", "template": {}, "events": []}},
+        on_execute={stack: ("CREATE_COMPLETE", [])})
+    engine = engine_on(fake)
+    previews = engine.preview([StackSpec(stack, bucket_template())])
+    assert previews[0].change_set_type == "CREATE"
+    assert ("create_change_set", f"{stack}:CREATE") in fake.calls
+    assert engine.execute(previews).ok
+    assert ("delete_stack", stack) not in fake.calls

@@ -2,11 +2,9 @@
 checks, change sets, execution and state (local + SSM), on examples/express-postgres."""
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import boto3
@@ -20,48 +18,10 @@ from hivemind.paths import deployment_dir
 from hivemind.state import DeploymentLocked, DeploymentStatus, deployment_lock, load_state
 from hivemind.workflows.deploy import deploy
 
-from .conftest import REGION
+from .conftest import NAME, REGION
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "express-postgres"
-NAME = "express-postgres"
 STACKS = [f"{NAME}-{s}" for s in ("network", "data", "edge", "app-blue", "observability")]
 FAST = {"waiter_delays": (0.01, 0.01), "poll_interval": 0.01}
-
-
-@pytest.fixture
-def repo(tmp_path) -> Path:
-    target = tmp_path / NAME
-    shutil.copytree(EXAMPLE, target)
-    return target
-
-
-@pytest.fixture
-def moto_friendly_templates(monkeypatch):
-    """moto gaps (see /work/main/.deploy-moto-gaps.md), not template bugs: moto 5.2.5 crashes
-    (HTTP 500) on an AWS::SSM::Parameter with map-shaped Tags and on a listener forward action
-    given as ForwardConfig weights. Rewrite just those two into the equivalent forms moto knows
-    (untagged parameter; plain TargetGroupArn of the colour holding all the traffic). A no-op for
-    templates that already use those forms."""
-    import hivemind.synth as synth_pkg
-
-    real = synth_pkg.synthesize
-
-    def synthesize(plan, **kwargs):
-        result = real(plan, **kwargs)
-        for stack in result.stacks:
-            for resource in stack.template.get("Resources", {}).values():
-                if resource["Type"] == "AWS::SSM::Parameter":
-                    resource.get("Properties", {}).pop("Tags", None)
-                if resource["Type"] == "AWS::ElasticLoadBalancingV2::Listener":
-                    for action in resource["Properties"].get("DefaultActions", []):
-                        forward = action.get("ForwardConfig")
-                        groups = (forward or {}).get("TargetGroups", [])
-                        if forward and [g.get("Weight", 1) for g in groups].count(0) == len(groups) - 1:
-                            del action["ForwardConfig"]
-                            action["TargetGroupArn"] = max(groups, key=lambda g: g.get("Weight", 1))["TargetGroupArn"]
-        return result
-
-    monkeypatch.setattr(synth_pkg, "synthesize", synthesize)
 
 
 def stack_times(cfn) -> dict[str, tuple]:
@@ -191,6 +151,13 @@ def test_ctrl_c_mid_deploy_records_a_truthful_interrupted_state(aws, repo, moto_
                                 f"run `hivemind status {NAME}`")
     with deployment_lock(NAME):  # released
         pass
+    # The engine did not wait for its workers (the user wants the prompt back); let them end
+    # here so nothing reaches the next test's moto account.
+    import threading
+
+    for thread in threading.enumerate():
+        if thread.name.startswith("hm-deploy"):
+            thread.join(timeout=30)
 
 
 def test_non_interactive_deploy_without_yes_is_an_error_and_leaves_no_change_sets(aws, repo, moto_friendly_templates):
