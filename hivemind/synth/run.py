@@ -32,14 +32,28 @@ def default_outdir() -> Path:
     return Path.cwd() / "cdk.out"
 
 
+_ASSEMBLY_FILES = ("manifest.json", "tree.json", "cdk.out", "validation-report.json", "hivemind-synth.json")
+_ASSEMBLY_SUFFIXES = (".template.json", ".assets.json", ".metadata.json")
+
+
+def _is_assembly_entry(path: Path) -> bool:
+    name = path.name
+    return (name in _ASSEMBLY_FILES or name.endswith(_ASSEMBLY_SUFFIXES) or name.startswith("asset.")
+            or (path.is_dir() and name.startswith("assembly-")))
+
+
 def _prepare_outdir(outdir: Path) -> None:
-    """Empty `outdir` if it holds a previous assembly; refuse to wipe anything else."""
+    """Empty `outdir` of a previous assembly; refuse if it holds anything else (never wipe user files)."""
     if outdir.exists() and not outdir.is_dir():
         raise OutdirError(f"{outdir}: exists and is not a directory")
-    if outdir.is_dir() and any(outdir.iterdir()):
-        if not (outdir / "manifest.json").is_file():
-            raise OutdirError(f"{outdir}: not empty and not a cloud assembly; choose another -o directory")
-        shutil.rmtree(outdir)
+    if outdir.is_dir():
+        entries = list(outdir.iterdir())
+        foreign = [p.name for p in entries if not _is_assembly_entry(p)]
+        if foreign:
+            raise OutdirError(f"{outdir}: holds files that are not a cloud assembly ({foreign[0]}, ...); "
+                              "choose another -o directory")
+        for entry in entries:
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
     outdir.mkdir(parents=True, exist_ok=True)
 
 

@@ -62,6 +62,11 @@ def test_outdir_with_foreign_files_is_refused(tmp_path):
     with pytest.raises(OutdirError, match="not a cloud assembly"):
         synthesize(DeploymentPlan.model_validate(WORKER_PLAN), outdir=tmp_path, checks=False)
     assert (tmp_path / "notes.txt").read_text() == "mine"
+    # Even beside an old assembly, a user's file is never deleted.
+    (tmp_path / "manifest.json").write_text("{}")
+    with pytest.raises(OutdirError, match="notes.txt"):
+        synthesize(DeploymentPlan.model_validate(WORKER_PLAN), outdir=tmp_path, checks=False)
+    assert (tmp_path / "notes.txt").exists() and (tmp_path / "manifest.json").exists()
 
 
 def test_previous_assembly_is_replaced_not_merged(tmp_path):
