@@ -82,6 +82,12 @@ def main() -> int:
             print(f"npx cdk synth (stock CLI, same app.py):              median {stock:.2f} s  "
                   f"runs {', '.join(f'{t:.2f}' for t in runs)}")
             print(f"ratio stock / hivemind: {stock / statistics.median(ours):.2f}x")
+            # For context: the stock CLI without CDK's built-in CloudFormation validation (and so
+            # without any check, where hivemind still runs cdk-nag and cfn-lint).
+            bare = [timed(cmd + ["--no-validation", "-o", str(work / f"nv{i}")],
+                          env=env | {"CDK_DISABLE_VERSION_CHECK": "1"}, cwd=REPO) for i in range(args.runs)]
+            print(f"npx cdk synth --no-validation (no checks at all):     median {statistics.median(bare):.2f} s  "
+                  f"runs {', '.join(f'{t:.2f}' for t in bare)}")
 
         timed(hivemind + ["-o", str(work / "warm")], env=env, cwd=work)  # fills the cache
         hits = [timed(hivemind + ["-o", str(work / f"hit{i}")], env=env, cwd=work) for i in range(args.runs)]
