@@ -133,7 +133,7 @@ def test_failure_skips_stacks_not_started_and_keeps_moto_api_error_as_root_cause
     assert "t-data" not in live_stacks(cfn) and "t-app" not in live_stacks(cfn)
 
 
-def test_independent_failure_lets_running_stacks_finish_but_starts_nothing_new(make_engine, cfn):
+def test_with_one_slot_a_failure_skips_every_stack_not_started(make_engine, cfn):
     bad = {"Resources": {"Subnet": {"Type": "AWS::EC2::Subnet",
                                     "Properties": {"VpcId": "vpc-0000dead", "CidrBlock": "10.0.0.0/24"}}}}
     specs = [StackSpec("t-bad", bad), StackSpec("t-ok", bucket_template()),
@@ -186,7 +186,7 @@ def test_running_stacks_finish_after_a_sibling_fails(aws, cfn):
     result = engine.execute(engine.preview(specs))
     assert result.outcomes["t-bad"].result == "failed"
     assert result.outcomes["t-ok"].result == "completed"  # already running when t-bad failed: it finishes
-    assert result.outcomes["t-bad"].finished_seq < result.outcomes["t-ok"].finished_seq
+    assert result.outcomes["t-ok"].started_seq < result.outcomes["t-bad"].finished_seq
     assert live_stacks(cfn)["t-ok"] == "CREATE_COMPLETE"
 
 
