@@ -65,3 +65,12 @@ def test_unreachable_endpoint_is_one_line(repo, capsys, monkeypatch):
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and "cannot reach AWS endpoint" in lines[0]
     assert "testing" not in err
+
+
+def test_no_credentials_is_one_line(repo, capsys, monkeypatch, moto_server):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance-metadata lookup either
+    code, out, err = run(["deploy", str(repo), "--yes"], capsys)
+    assert code != 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "no AWS credentials found" in lines[0]
