@@ -11,6 +11,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from ..state.redact import redact
 from .events import StackEvent
 
 _STYLE = {"completed": "green", "no changes": "dim", "failed": "bold red", "skipped": "dim", "refused": "bold red"}
@@ -70,7 +71,7 @@ class DeployProgress:
                 if row.started is not None:
                     elapsed = f"{(row.finished or now) - row.started:.0f}s"
                 events = "\n".join(
-                    f"{e.logical_id} {e.status}" + (f": {e.reason[:80]}" if e.failed and e.reason else "")
+                    f"{e.logical_id} {e.status}" + (f": {redact(e.reason)[:80]}" if e.failed and e.reason else "")
                     for e in row.events
                 )
                 table.add_row(name, Text(row.status, style=_STYLE.get(row.status, "cyan")), elapsed, events)
