@@ -2,6 +2,7 @@
 checks, change sets, execution and state (local + SSM), on examples/express-postgres."""
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -193,3 +194,23 @@ def test_answering_no_deletes_the_change_sets_and_keeps_the_status(aws, repo, mo
     state = load_state(NAME)
     assert state.status is not DeploymentStatus.COMPLETED and not state.status.in_progress
     assert state.history[-1].detail == "cancelled at confirmation"
+
+
+def test_unacknowledged_check_errors_stop_the_deploy_before_cloudformation(aws, repo):
+    from hivemind.deploy import ChecksFailed
+    from hivemind.workflows.plan import build_plan
+
+    build_plan(repo, stage="stage-1", use_llm=False)
+    plan_file = repo / "hivemind.yaml"
+    plan = yaml.safe_load(plan_file.read_text())
+    plan["database"]["instance_class"] = "db.x9.huge"  # cfn-lint E3025: no such RDS class
+    plan_file.write_text(yaml.safe_dump(plan))
+    with pytest.raises(ChecksFailed) as exc:
+        deploy(repo, yes=True, **FAST)
+    assert exc.value.exit_code == 4
+    assert re.match(r"\d+ unacknowledged check error\(s\): cfn-lint E30(25|62) in express-postgres-data ", str(exc.value))
+    assert "\n" not in str(exc.value)
+    cfn = boto3.client("cloudformation", region_name=REGION)
+    assert stack_times(cfn) == {}  # not one change set was created for the app's stacks
+    state = load_state(NAME)
+    assert state.status is DeploymentStatus.FAILED and state.failed_stage == "provisioning"
