@@ -13,6 +13,11 @@ from constructs import Construct
 class AppFleet(Construct):
     """Instances of one service. No SSH: operators use SSM Session Manager.
 
+    With `signal_timeout`, each instance reports the exit status of its user data to
+    CloudFormation (cfn-signal), so a create or rolling update only succeeds once the minimum
+    capacity has booted successfully, and fails fast otherwise. `user_data` must then be a Linux
+    UserData (`UserData.for_linux()`), which receives the exit trap.
+
     `target_group_arns` are plain values (e.g. resolved from SSM parameters at deploy time), so
     the stack holding the fleet has no CloudFormation import of the load balancer's stack.
     """
@@ -37,6 +42,7 @@ class AppFleet(Construct):
         cpu_target_percent: int = 60,
         xray: bool = False,
         rolling_batch_size: int = 1,
+        signal_timeout: Duration | None = Duration.minutes(15),
     ) -> None:
         super().__init__(scope, construct_id)
         self.role = iam.Role(
@@ -74,6 +80,10 @@ class AppFleet(Construct):
             ],
         )
         has_targets = bool(target_group_arns)
+        signals = (
+            autoscaling.Signals.wait_for_min_capacity(timeout=signal_timeout)
+            if signal_timeout is not None and min_capacity > 0 else None
+        )
         self.group = autoscaling.AutoScalingGroup(
             self,
             "Group",
@@ -94,7 +104,10 @@ class AppFleet(Construct):
                 min_instances_in_service=max(0, min_capacity - rolling_batch_size),
             ),
             group_metrics=[autoscaling.GroupMetrics.all()],
+            signals=signals,
         )
+        if signals is not None:
+            user_data.add_signal_on_exit_command(self.group)
         if has_targets:
             cfn_group: autoscaling.CfnAutoScalingGroup = self.group.node.default_child  # type: ignore[assignment]
             cfn_group.target_group_arns = list(target_group_arns)

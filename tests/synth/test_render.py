@@ -166,7 +166,22 @@ def test_instance_role_is_least_privilege(blue_green):
     assert all(s["Resource"] != "*" for s in statements)
     actions = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
     assert actions <= {"s3:GetObject", "secretsmanager:GetSecretValue", "ssm:GetParameter",
-                       "elasticache:DescribeReplicationGroups"}
+                       "elasticache:DescribeReplicationGroups", "cloudformation:SignalResource"}
+
+
+def test_boot_result_is_signalled_to_cloudformation(blue_green):
+    template = blue_green.stack("shop-app-blue").template
+    groups = resources(template, "AWS::AutoScaling::AutoScalingGroup")
+    web_group_id = next(k for k, g in groups.items() if g["Properties"]["AutoScalingGroupName"] == "shop-web-blue")
+    web = groups[web_group_id]
+    assert web["CreationPolicy"]["ResourceSignal"]["Count"] == 2  # production minimum
+    assert web["UpdatePolicy"]["AutoScalingRollingUpdate"]["WaitOnResourceSignals"] is True
+    script = _user_data(template, "web")
+    assert f"cfn-signal --stack shop-app-blue --resource {web_group_id}" in script
+    assert script.index("trap exitTrap EXIT") < script.index("set -euo pipefail")
+    assert "curl -fsS -o /dev/null http://127.0.0.1:3000/healthz" in script  # ready = health check answers
+    worker = _user_data(template, "jobs")
+    assert "systemctl is-active --quiet hivemind-app.service" in worker and "curl -fsS -o /dev/null" not in worker
 
 
 def test_without_artifact_user_data_refuses_to_start(plain):

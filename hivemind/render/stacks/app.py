@@ -52,7 +52,9 @@ class AppStack(HivemindStack):
         target_groups = []
         if service in plan.web_services:
             target_groups = [handoff.read(self, names.target_group_parameter(plan.name, service.name, self.color))]
-        user_data = ec2.UserData.custom(render_user_data(plan, service, self.color, artifact))
+        # A Linux UserData (not custom) so the fleet can add its cfn-signal exit trap in front.
+        user_data = ec2.UserData.for_linux()
+        user_data.add_commands(render_user_data(plan, service, self.color, artifact).removeprefix("#!/bin/bash\n"))
         fleet = AppFleet(
             self, "".join(p.capitalize() for p in service.name.split("-")),
             vpc=vpc, subnets=subnets, security_group=app_sg, user_data=user_data,
