@@ -67,10 +67,17 @@ def test_unreachable_endpoint_is_one_line(repo, capsys, monkeypatch):
     assert "testing" not in err
 
 
-def test_no_credentials_is_one_line(repo, capsys, monkeypatch, moto_server):
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance-metadata lookup either
-    code, out, err = run(["deploy", str(repo), "--yes"], capsys)
-    assert code != 0
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and "no AWS credentials found" in lines[0]
+def test_no_credentials_is_one_line(repo, moto_server):
+    # A fresh process: boto3 sessions cache credentials found earlier in this test process.
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_ENDPOINT_URL=moto_server, AWS_EC2_METADATA_DISABLED="true",
+               AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
+    proc = subprocess.run([sys.executable, "-m", "hivemind", "deploy", str(repo), "--yes"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no AWS credentials found" in lines[0], proc.stderr
