@@ -195,9 +195,9 @@ def deploy(
         try:
             return runner.run(yes=yes, confirm=confirm, previous_status=previous_status)
         except KeyboardInterrupt:
-            if what_if:
-                raise
-            phase = state.status.value if state.status.in_progress else "deploying"
+            if what_if or not runner.touched_state:
+                raise  # nothing was started: the state is still true as it is
+            phase = state.status.value if state.status.in_progress or state.status is S.PENDING else "deploying"
             message = (f"interrupted during {phase}; CloudFormation may still be working: "
                        f"run `hivemind status {plan.name}`")
             mark_failed(state, message, stage=phase)
