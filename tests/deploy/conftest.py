@@ -87,32 +87,3 @@ def repo(tmp_path) -> Path:
     target = tmp_path / NAME
     shutil.copytree(EXAMPLE, target)
     return target
-
-
-@pytest.fixture
-def moto_friendly_templates(monkeypatch):
-    """moto gaps (see /work/main/.deploy-moto-gaps.md), not template bugs: moto 5.2.5 crashes
-    (HTTP 500) on an AWS::SSM::Parameter with map-shaped Tags and on a listener forward action
-    given as ForwardConfig weights. Rewrite just those two into the equivalent forms moto knows
-    (untagged parameter; plain TargetGroupArn of the colour holding all the traffic). A no-op for
-    templates that already use those forms."""
-    import hivemind.synth as synth_pkg
-
-    real = synth_pkg.synthesize
-
-    def synthesize(plan, **kwargs):
-        result = real(plan, **kwargs)
-        for stack in result.stacks:
-            for resource in stack.template.get("Resources", {}).values():
-                if resource["Type"] == "AWS::SSM::Parameter":
-                    resource.get("Properties", {}).pop("Tags", None)
-                if resource["Type"] == "AWS::ElasticLoadBalancingV2::Listener":
-                    for action in resource["Properties"].get("DefaultActions", []):
-                        forward = action.get("ForwardConfig")
-                        groups = (forward or {}).get("TargetGroups", [])
-                        if forward and [g.get("Weight", 1) for g in groups].count(0) == len(groups) - 1:
-                            del action["ForwardConfig"]
-                            action["TargetGroupArn"] = max(groups, key=lambda g: g.get("Weight", 1))["TargetGroupArn"]
-        return result
-
-    monkeypatch.setattr(synth_pkg, "synthesize", synthesize)

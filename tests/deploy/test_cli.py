@@ -18,7 +18,7 @@ def run(argv, capsys) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_deploy_prints_url_and_stacks_then_what_if_changes_nothing(aws, repo, moto_friendly_templates, capsys,
+def test_deploy_prints_url_and_stacks_then_what_if_changes_nothing(aws, repo, capsys,
                                                                    monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
     code, out, err = run(["deploy", str(repo), "orders API", "--stage-1", "--yes"], capsys)

@@ -34,7 +34,7 @@ def history_statuses(state) -> list[str]:
     return [e.status.value for e in state.history if e.action == "deploy"]
 
 
-def test_deploy_then_no_op_then_what_if(aws, repo, moto_friendly_templates, capsys):
+def test_deploy_then_no_op_then_what_if(aws, repo, capsys):
     cfn = boto3.client("cloudformation", region_name=REGION)
     result = deploy(repo, description="orders API", stage="stage-1", yes=True, **FAST)
 
@@ -89,7 +89,7 @@ def test_deploy_then_no_op_then_what_if(aws, repo, moto_friendly_templates, caps
     assert pending == []
 
 
-def test_replacing_the_database_is_refused_until_allowed(aws, repo, moto_friendly_templates):
+def test_replacing_the_database_is_refused_until_allowed(aws, repo):
     cfn = boto3.client("cloudformation", region_name=REGION)
     deploy(repo, stage="stage-1", yes=True, **FAST)
     before = stack_times(cfn)
@@ -116,7 +116,7 @@ def test_replacing_the_database_is_refused_until_allowed(aws, repo, moto_friendl
     assert dbs[0]["Properties"]["DBName"] == "orders"
 
 
-def test_resource_failure_leaves_a_failed_deployment_with_the_root_cause(aws, repo, moto_friendly_templates):
+def test_resource_failure_leaves_a_failed_deployment_with_the_root_cause(aws, repo):
     # The DB identifier HiveMind derives is taken already: the data stack cannot create it.
     boto3.client("rds", region_name=REGION).create_db_instance(
         DBInstanceIdentifier=f"{NAME}-db", DBInstanceClass="db.t3.micro", Engine="postgres",
@@ -135,7 +135,7 @@ def test_resource_failure_leaves_a_failed_deployment_with_the_root_cause(aws, re
     assert f"{NAME}-app-blue" not in live and f"{NAME}-observability" not in live
 
 
-def test_ctrl_c_mid_deploy_records_a_truthful_interrupted_state(aws, repo, moto_friendly_templates, monkeypatch):
+def test_ctrl_c_mid_deploy_records_a_truthful_interrupted_state(aws, repo, monkeypatch):
     real_poll = DeployEngine._poll_events
 
     def poll_then_interrupt(self, api, names):
@@ -161,7 +161,7 @@ def test_ctrl_c_mid_deploy_records_a_truthful_interrupted_state(aws, repo, moto_
             thread.join(timeout=30)
 
 
-def test_non_interactive_deploy_without_yes_is_an_error_and_leaves_no_change_sets(aws, repo, moto_friendly_templates):
+def test_non_interactive_deploy_without_yes_is_an_error_and_leaves_no_change_sets(aws, repo):
     with pytest.raises(HivemindError, match="rerun with --yes"):
         deploy(repo, stage="stage-1", **FAST)
     cfn = boto3.client("cloudformation", region_name=REGION)
@@ -184,7 +184,7 @@ def test_a_locked_deployment_is_refused(aws, repo, tmp_path):
     assert boto3.client("cloudformation", region_name=REGION).describe_stacks()["Stacks"] == []
 
 
-def test_answering_no_deletes_the_change_sets_and_keeps_the_status(aws, repo, moto_friendly_templates):
+def test_answering_no_deletes_the_change_sets_and_keeps_the_status(aws, repo):
     cfn = boto3.client("cloudformation", region_name=REGION)
     asked = []
     result = deploy(repo, stage="stage-1", confirm=lambda q: asked.append(q) or False, **FAST)
