@@ -20,6 +20,16 @@ from ..paths import deployment_dir
 from ..plan.models import DeploymentPlan
 from ..recon.walk import iter_repo_files
 
+# Recon skips build output (dist/, build/, vendor/...) because it is not source to analyse, but an
+# app may commit a prebuilt dist/ or a Go vendor/ tree and need it at runtime: the bundle ships
+# everything git would, and prunes only VCS data, virtualenvs, caches and node_modules (rebuilt on
+# the instance by the build command). A .gitignore still excludes whatever it names.
+BUNDLE_PRUNED_DIRS = frozenset({
+    ".git", ".hg", ".svn", "node_modules", "bower_components", ".venv", "venv", "virtualenv",
+    "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".tox", ".nox", ".cache",
+    ".idea", ".vscode", ".terraform", "cdk.out", ".aws-sam", ".serverless",
+})
+
 
 class BundleError(HivemindError):
     """The app cannot be packaged (missing folder, nothing to ship, unreadable file)."""
@@ -54,7 +64,7 @@ def bundle_files(repo: Path) -> list[tuple[str, Path]]:
     """(archive name, file) pairs: what git would track, minus secrets, inside the repo only."""
     root = repo.resolve()
     picked = []
-    for path in iter_repo_files(root):
+    for path in iter_repo_files(root, pruned=BUNDLE_PRUNED_DIRS):
         rel = path.relative_to(root).as_posix()
         if not _shippable(rel):
             continue

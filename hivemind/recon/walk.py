@@ -89,16 +89,20 @@ def _ignored(rel: str, is_dir: bool, specs: list[tuple[str, IgnoreRules]]) -> bo
     return verdict
 
 
-def iter_repo_files(root: Path, *, max_files: int | None = None) -> Iterator[Path]:
+def iter_repo_files(
+    root: Path, *, max_files: int | None = None, pruned: frozenset[str] = PRUNED_DIRS
+) -> Iterator[Path]:
     """Yield the repository's files (absolute paths), as `git ls-files --others --cached` would see
-    them: `.gitignore` files at every level honoured, PRUNED_DIRS skipped, symlinked directories
-    not followed, unreadable folders skipped. Stops after `max_files` files when given."""
+    them: `.gitignore` files at every level honoured, `pruned` folder names skipped, symlinked
+    directories not followed, unreadable folders skipped. Stops after `max_files` files when given."""
     root = Path(root)
-    for rel in iter_repo_relpaths(root, max_files=max_files):
+    for rel in iter_repo_relpaths(root, max_files=max_files, pruned=pruned):
         yield root / rel
 
 
-def iter_repo_relpaths(root: Path, *, max_files: int | None = None) -> Iterator[str]:
+def iter_repo_relpaths(
+    root: Path, *, max_files: int | None = None, pruned: frozenset[str] = PRUNED_DIRS
+) -> Iterator[str]:
     """Like iter_repo_files, but yields repo-relative POSIX paths ('src/app.py'): cheaper, and what
     indexes and digests want."""
     remaining = max_files if max_files is not None else -1
@@ -128,7 +132,7 @@ def iter_repo_relpaths(root: Path, *, max_files: int | None = None) -> Iterator[
             except OSError:
                 continue
             if is_dir:
-                if entry.name not in PRUNED_DIRS and not (specs and _ignored(child_rel, True, specs)):
+                if entry.name not in pruned and not (specs and _ignored(child_rel, True, specs)):
                     subdirs.append((entry.path, child_rel))
             elif is_file and not (specs and _ignored(child_rel, False, specs)):
                 if entry.is_symlink() and not inside(entry.path):

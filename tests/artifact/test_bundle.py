@@ -76,3 +76,15 @@ def test_nothing_to_package_is_a_clear_error(tmp_path, plan):
         bundle_app(empty, plan, out_dir=tmp_path)
     with pytest.raises(BundleError, match="not a folder"):
         bundle_app(tmp_path / "missing", plan, out_dir=tmp_path)
+
+
+def test_committed_build_output_ships_but_dependencies_do_not(app_repo, plan, tmp_path):
+    # Recon ignores dist/ and vendor/ as analysis noise; a deployment needs them when committed.
+    (app_repo / "dist").mkdir()
+    (app_repo / "dist" / "index.html").write_text("<h1>built</h1>\n")
+    (app_repo / "vendor" / "lib").mkdir(parents=True)
+    (app_repo / "vendor" / "lib" / "x.go").write_text("package lib\n")
+    assert (app_repo / "node_modules" / "left-pad" / "index.js").exists()  # from the fixture
+    files = bundle_app(app_repo, plan, out_dir=tmp_path / "out").files
+    assert "dist/index.html" in files and "vendor/lib/x.go" in files
+    assert not any(f.startswith(("node_modules/", ".git/")) for f in files)
