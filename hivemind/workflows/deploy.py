@@ -60,15 +60,18 @@ class DeployResult:
         return self.engine is None or self.engine.ok
 
 
-def resolve_plan(repo_or_plan: Path, *, description: str, stage: Stage | None, xray: bool | None) -> tuple[DeploymentPlan, Path]:
+def resolve_plan(
+    repo_or_plan: Path, *, description: str, stage: Stage | None, xray: bool | None, write: bool = True
+) -> tuple[DeploymentPlan, Path]:
     """(plan, repository root): a plan file is used as is (plus this run's options); a directory
-    gets `hivemind plan`'s treatment (its hivemind.yaml, or a fresh analysis written there)."""
+    gets `hivemind plan`'s treatment (its hivemind.yaml, or a fresh analysis written there unless
+    `write` is False, as for a what-if, which must change nothing)."""
     from .plan import apply_options, build_plan
 
     path = Path(repo_or_plan)
     if path.is_file():
         return apply_options(load_plan(path), description=description, stage=stage, xray=xray), path.parent
-    return build_plan(path, description=description, stage=stage, xray=xray).plan, path
+    return build_plan(path, description=description, stage=stage, xray=xray, write=write).plan, path
 
 
 def _colors(state: DeploymentState) -> tuple[str, ...]:
@@ -182,7 +185,7 @@ def deploy(
     console = console or Console()
     if max_parallel < 1:
         raise DeployError("--max-parallel must be at least 1")
-    plan, repo = resolve_plan(repo_or_plan, description=description, stage=stage, xray=xray)
+    plan, repo = resolve_plan(repo_or_plan, description=description, stage=stage, xray=xray, write=not what_if)
     with deployment_lock(plan.name):
         try:
             state = load_state(plan.name, plan.region)

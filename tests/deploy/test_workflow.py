@@ -214,3 +214,14 @@ def test_unacknowledged_check_errors_stop_the_deploy_before_cloudformation(aws, 
     assert stack_times(cfn) == {}  # not one change set was created for the app's stacks
     state = load_state(NAME)
     assert state.status is DeploymentStatus.FAILED and state.failed_stage == "provisioning"
+
+
+def test_what_if_on_a_fresh_repo_changes_nothing_anywhere(aws, repo):
+    # A preview must leave the account and the repository as they were: no stacks, no plan file.
+    preview = deploy(repo, what_if=True, **FAST)
+    assert preview.what_if and preview.previews
+    assert not (repo / "hivemind.yaml").exists()
+    cfn = boto3.client("cloudformation", region_name=REGION)
+    left = [(s["StackName"], s["StackStatus"]) for s in cfn.describe_stacks()["Stacks"]
+            if s["StackName"].startswith(NAME) and s["StackStatus"] != "DELETE_COMPLETE"]
+    assert left == []
