@@ -6,6 +6,8 @@ Rules:
   validity get a second chance after the others, so "kind: worker" can follow "port: null");
 - its evidence must be checkable: `path:line` of a visible repository file whose line exists, or
   `description` (the user's description, when one was given);
+- a build/start command must be shown by what it cites: the whole command or a clear part of what
+  it runs (script, module, file or object name), not just any existing line;
 - a change that contradicts a value the detectors proved (draft evidence with origin "detector")
   needs repository evidence of its own: `description` is not enough;
 - deployment identity (name, stage, region, ...) and secrets are not the agent's to change, and a
@@ -31,6 +33,7 @@ PROTECTED_ROOTS = frozenset({"name", "schema_version", "stage", "region", "descr
 SECRET_ENV = re.compile(r"(SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|PRIVATE|CREDENTIAL|ACCESS_KEY)", re.I)
 _TOKEN = re.compile(r"\[(\d+)\]|\.?([A-Za-z_][A-Za-z0-9_]*)")
 DESCRIPTION_SOURCE = "description"
+COMMAND_FIELDS = frozenset({"build_command", "start_command"})
 _MISSING = object()
 
 
@@ -146,6 +149,54 @@ def check_source(source: str, sandbox: RepoSandbox, description: str) -> str | N
     return None
 
 
+# Words that say how a command runs, not what it runs: a citation must show more than these.
+_RUNNER_WORDS = frozenset({
+    "npm", "yarn", "pnpm", "npx", "bun", "bundle", "exec", "run", "start", "build", "install", "ci", "serve", "server",
+    "worker", "dev", "package", "sh", "bash", "env", "sudo", "python", "python3", "node", "java", "go", "php", "ruby",
+})
+# Bind addresses, ports and placeholders: the same in every command, so no evidence of this one.
+_GENERIC_ARG = re.compile(r"[\d.:]*(?:\{port\}|\$\{?\w+(?::-\w*)?\}?)?")
+
+
+def command_terms(command: str) -> list[str]:
+    """What a command runs, as words a citation should show: 'npm run jobs' -> ['jobs'],
+    'gunicorn app:app --bind 0.0.0.0:{port}' -> ['gunicorn', 'app:app'], 'npm start' -> ['start']
+    (nothing but the script name to show)."""
+    terms: list[str] = []
+    fallback: list[str] = []
+    for segment in re.split(r"&&|\|\||[;|]", command):
+        words = [w.strip("'\"[],") for w in segment.split()]
+        words = [w for w in words if w and not w.startswith("-") and "=" not in w and not _GENERIC_ARG.fullmatch(w)]
+        fallback.extend(words)
+        terms.extend(w for w in words if w.lower() not in _RUNNER_WORDS)
+    return terms or fallback[-1:]
+
+
+def supports_command(text: str, command: str) -> bool:
+    """True when the cited text shows the command: all of it, or a clear part of what it runs
+    (a script, module, file or object name), case-insensitively."""
+    line = " ".join(text.lower().split())
+    if " ".join(command.lower().split()) in line:
+        return True
+    for term in command_terms(command.lower()):
+        leaf = term.rsplit("/", 1)[-1]
+        parts = {term, leaf, *leaf.split(":")}
+        # A runner word counts only when it is all there is to show ('npm start' -> "start").
+        if any(len(p) >= 3 and (p == term or p not in _RUNNER_WORDS) and p in line for p in parts):
+            return True
+    return False
+
+
+def cited_text(source: str, sandbox: RepoSandbox, description: str) -> str:
+    """The text a checked source points at: the user's description or one repository line."""
+    source = source.strip()
+    if source == DESCRIPTION_SOURCE:
+        return description
+    path, line = re.fullmatch(r"(.+?):(\d+)(?:-\d+)?", source).groups()
+    lines = sandbox.lines(sandbox.resolve(path)) or []
+    return lines[int(line) - 1] if 0 < int(line) <= len(lines) else ""
+
+
 def _secret_env_keys(tokens: list[str | int], value: object) -> list[str]:
     if "secrets" in tokens:
         return ["secrets"]
@@ -200,6 +251,10 @@ class _Merger:
         current = get_path(data, tokens)
         if current is not _MISSING and current == change.value:
             raise ChangeRejected("already the draft's value")
+        if tokens[-1] in COMMAND_FIELDS and isinstance(change.value, str) and change.value.strip():
+            # A real line that says nothing about the command is no evidence for it.
+            if not supports_command(cited_text(change.source, self.sandbox, self.description), change.value):
+                raise ChangeRejected(f"evidence {change.source.strip()!r} does not show the command {change.value!r}")
         set_path(data, tokens, change.value, path)
 
         contradicted = [e for e in self.proven if _under(e.field, path)

@@ -113,12 +113,17 @@ class RepoSandbox:
             raise ToolError(f"{path}: refused: the file may hold secrets")
         return rel
 
-    def line_count(self, rel: str) -> int | None:
-        """Lines in a visible text file, None when it is not one (evidence checks use this)."""
+    def lines(self, rel: str) -> list[str] | None:
+        """The lines of a visible text file, None when it is not one (evidence checks use this)."""
         if rel not in self.fileset:
             return None
         text = read_text_bounded(self.root / rel, max_bytes=4 * 1024 * 1024)
-        return None if text is None else len(text.splitlines())
+        return None if text is None else text.splitlines()
+
+    def line_count(self, rel: str) -> int | None:
+        """Lines in a visible text file, None when it is not one."""
+        lines = self.lines(rel)
+        return None if lines is None else len(lines)
 
     # --- tools --------------------------------------------------------------------------
     def list_dir(self, path: str = ".") -> str:

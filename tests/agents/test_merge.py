@@ -127,6 +127,25 @@ def test_identity_secrets_and_noops_are_refused(node_repo):
     assert "hunter2" not in plan.model_dump_json() and "sk_live_x" not in plan.model_dump_json()
 
 
+@pytest.mark.parametrize("field, command, source, description, accepted", [
+    # package.json:6 is `"jobs": "node src/jobs.js"`: it shows both ways of running the job.
+    ("start_command", "npm run jobs", "package.json:6", "", True),
+    ("start_command", "node src/jobs.js", "package.json:6", "", True),
+    ("start_command", "npm run jobs", "README.md:1", "", False),  # a real line, about something else
+    ("start_command", "node src/worker.js", "package.json:6", "", False),  # the line names another file
+    ("build_command", "npm ci && npm run build", "src/server.js:2", "", False),
+    ("build_command", "npm ci && npm run build", "description", "build it with npm run build", True),
+    ("start_command", "npm run jobs", "description", "payments API", False),
+])
+def test_a_command_needs_a_citation_that_shows_it(node_repo, field, command, source, description, accepted):
+    plan, report = merge(node_repo, change(f"services[0].{field}", command, source), description=description)
+    if accepted:
+        assert getattr(plan.services[0], field) == command and report.rejected == []
+    else:
+        assert getattr(plan.services[0], field) == draft().services[0].model_dump()[field]
+        assert reasons(report)[f"services[0].{field}"] == f"evidence {source!r} does not show the command {command!r}"
+
+
 def test_service_roots_stay_inside_the_repository(node_repo):
     plan, report = merge(node_repo, change("services[0].root", "../..", "package.json:1"),
                          change("services[1]", {"name": "api", "runtime": "node", "root": "src", "port": 4000},
