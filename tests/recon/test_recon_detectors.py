@@ -221,6 +221,44 @@ def test_spring_boot_gradle(make_repo):
     assert plan.services[0].port == 8080
 
 
+def test_spring_boot_jar_and_port_come_from_the_project_not_its_parent_or_clients(make_repo):
+    # The parent's <artifactId> is indented like the project's; a Redis client's `port:` like server's.
+    pom = """<?xml version="1.0" encoding="UTF-8"?>
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <parent>
+    <groupId>org.springframework.boot</groupId>
+    <artifactId>spring-boot-starter-parent</artifactId>
+    <version>3.2.5</version>
+  </parent>
+  <artifactId>demo</artifactId>
+  <version>0.0.1-SNAPSHOT</version>
+  <dependencies>
+    <dependency><artifactId>spring-boot-starter-web</artifactId></dependency>
+  </dependencies>
+</project>
+"""
+    config = "spring:\n  data:\n    redis:\n      host: localhost\n      port: 6379\nserver:\n  port: 9090\n"
+    plan = analyse_repo(make_repo({"pom.xml": pom, "src/main/resources/application.yml": config}))
+    web = plan.services[0]
+    assert web.start_command == "java -jar target/demo-0.0.1-SNAPSHOT.jar"
+    assert evidence(plan, "services[0].start_command").source == "pom.xml:8"
+    assert web.port == 9090 and evidence(plan, "services[0].port").source == "src/main/resources/application.yml:7"
+
+    # No server.port at all: the Redis port is still not the app's.
+    plan = analyse_repo(make_repo({"pom.xml": pom, "src/main/resources/application.yml": config.split("server:")[0]},
+                                  name="no-server-port"))
+    assert plan.services[0].port == 8080 and evidence(plan, "services[0].port").origin == "default"
+
+
+def test_spring_boot_gradle_jar_named_by_settings_and_version(make_repo):
+    plan = analyse_repo(make_repo({
+        "settings.gradle.kts": 'rootProject.name = "orders"\n',
+        "build.gradle.kts": 'plugins { id("org.springframework.boot") version "3.3.0" }\nversion = "1.4.2"\n',
+    }))
+    assert plan.services[0].start_command == "java -jar build/libs/orders-1.4.2.jar"
+    assert evidence(plan, "services[0].start_command").source == "build.gradle.kts:2"
+
+
 def test_rails_with_sidekiq_and_up_route(make_repo):
     plan = analyse_repo(make_repo({
         "Gemfile": "source 'https://rubygems.org'\ngem 'rails', '~> 7.1'\ngem 'pg'\ngem 'sidekiq'\n",
