@@ -1,6 +1,8 @@
 """Turn the detectors' claims into a DeploymentPlan: strongest claim per field, each recorded as evidence."""
 from __future__ import annotations
 
+from collections import Counter
+
 from ..plan import Cache, Database, DeploymentPlan, Evidence, Service, apply_stage
 from .draft import Claim, Findings, ServiceDraft, best
 from .naming import MAX_SERVICE_NAME, safe_name, unique
@@ -18,21 +20,23 @@ def _evidence(field: str, value: object, claim: Claim) -> Evidence:
                     origin=claim.origin)
 
 
-def _service_name(draft: ServiceDraft, taken: set[str]) -> str:
+def _service_name(draft: ServiceDraft, taken: set[str], alone: bool) -> str:
     if draft.root == ".":
         base = safe_name(draft.role, max_length=MAX_SERVICE_NAME, fallback="svc")
     else:
         folder = safe_name(draft.root.rsplit("/", 1)[-1], max_length=MAX_SERVICE_NAME, fallback="svc")
-        base = folder if draft.role == "web" else f"{folder}-{safe_name(draft.role, fallback='svc')}"
+        # The only process of its folder is named after the folder (services/worker -> worker,
+        # not worker-worker); beside a web process, a worker gets a suffix.
+        base = folder if draft.role == "web" or alone else f"{folder}-{safe_name(draft.role, fallback='svc')}"
     return unique(base[:MAX_SERVICE_NAME].rstrip("-"), taken)
 
 
-def _service(draft: ServiceDraft, index: int, taken: set[str], evidence: list[Evidence]) -> Service:
+def _service(draft: ServiceDraft, index: int, taken: set[str], evidence: list[Evidence], alone: bool = True) -> Service:
     prefix = f"services[{index}]"
     runtime_claim = draft.best("runtime")
     kind_claim = draft.best("kind")
     kind = kind_claim.value if kind_claim else ("web" if draft.role == "web" else "worker")
-    values: dict[str, object] = {"name": _service_name(draft, taken), "kind": kind, "runtime": runtime_claim.value,
+    values: dict[str, object] = {"name": _service_name(draft, taken, alone), "kind": kind, "runtime": runtime_claim.value,
                                  "root": draft.root}
     evidence.append(_evidence(f"{prefix}.runtime", runtime_claim.value, runtime_claim))
     if kind_claim:
@@ -106,7 +110,8 @@ def plan_from_findings(found: Findings, *, name: str, name_reason: str, descript
     drafts.sort(key=lambda d: (d.root != ".", d.root.lower(), d.root, d.role != "web", d.role))
     evidence = [Evidence(field="name", value=name, source="default", reason=name_reason, origin="default")]
     taken: set[str] = set()
-    services = [_service(draft, i, taken, evidence) for i, draft in enumerate(drafts)]
+    per_root = Counter(d.root for d in drafts)
+    services = [_service(draft, i, taken, evidence, per_root[draft.root] == 1) for i, draft in enumerate(drafts)]
     plan = DeploymentPlan(
         name=name, description=description, services=services,
         database=_database(found, evidence), cache=_cache(found, evidence), evidence=evidence,

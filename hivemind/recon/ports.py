@@ -10,8 +10,9 @@ STORE_PORTS = frozenset({5432, 3306, 6379, 27017, 11211, 9200, 5672})
 
 _NUM = r"(\d{2,5})"
 _ENV_DEFAULT = [
-    # process.env.PORT || 3000, process.env.PORT ?? 3000
-    re.compile(r"process\.env\.PORT\s*(?:\|\||\?\?)\s*['\"]?" + _NUM),
+    # process.env.PORT || 3000, process.env.PORT ?? 3000, Number(process.env.PORT) || 3000,
+    # parseInt(process.env.PORT, 10) || 3000
+    re.compile(r"process\.env\.PORT(?:\s*,\s*10)?\s*\)?\s*(?:\|\||\?\?)\s*['\"]?" + _NUM),
     # os.environ.get("PORT", 5000), os.getenv('PORT', '8000')
     re.compile(r"(?:environ\.get|getenv)\(\s*['\"]PORT['\"]\s*,\s*['\"]?" + _NUM),
     # ENV.fetch("PORT", 3000), ENV.fetch("PORT") { 3000 }

@@ -412,6 +412,60 @@ def test_monorepo_services_get_roots_and_names(make_repo):
         ("api", "apps/api", 4001), ("web-front", "apps/Web_Front", 3000), ("billing", "services/billing", 8080)]
 
 
+def test_monorepo_lone_worker_is_named_after_its_folder(make_repo):
+    plan = analyse_repo(make_repo({
+        "apps/api/package.json": pkg({"fastify": "4"}, {"start": "node src/index.js"}),
+        "apps/api/src/index.js": "fastify.listen({ port: Number(process.env.PORT) || 4000, host: '0.0.0.0' });\n",
+        "apps/web/index.html": "<h1>web</h1>",
+        "services/worker/requirements.txt": "rq\nredis\n", "services/worker/worker.py": "import rq\n",
+        "services/billing/requirements.txt": "flask\ncelery\n",
+        "services/billing/app.py": "from flask import Flask\napp = Flask(__name__)\n",
+        "services/billing/tasks.py": "from celery import Celery\napp = Celery('tasks')\n",
+    }))
+    assert [(s.name, s.kind, s.root) for s in plan.services] == [
+        ("api", "web", "apps/api"), ("web", "web", "apps/web"), ("billing", "web", "services/billing"),
+        ("billing-worker", "worker", "services/billing"), ("worker", "worker", "services/worker")]
+    assert plan.services[0].port == 4000 and evidence(plan, "services[0].port").source == "apps/api/src/index.js:1"
+
+
+@pytest.mark.parametrize("code", [
+    "app.listen(Number(process.env.PORT) || 4100);\n",
+    "const port = parseInt(process.env.PORT, 10) || 4100;\napp.listen(port);\n",
+])
+def test_node_port_default_behind_a_number_conversion(make_repo, code):
+    plan = analyse_repo(make_repo({"package.json": pkg({"express": "4"}, {"start": "node index.js"}), "index.js": code}))
+    assert plan.services[0].port == 4100 and plan.services[0].env == {"PORT": "4100"}
+
+
+def test_nest_health_controller_global_prefix_and_production_start(make_repo):
+    plan = analyse_repo(make_repo({
+        "package.json": pkg({"@nestjs/core": "10", "@nestjs/common": "10"},
+                            {"build": "nest build", "start": "nest start", "start:prod": "node dist/main"}),
+        "src/main.ts": "const app = await NestFactory.create(AppModule);\napp.setGlobalPrefix('api');\n"
+                       "await app.listen(process.env.PORT ?? 3000);\n",
+        "src/app.controller.ts": "@Controller()\nexport class AppController {\n  @Get()\n  hello() {}\n}\n",
+        "src/health/health.controller.ts": "@Controller('health')\nexport class HealthController {\n"
+                                           "  @Get()\n  check() {}\n  @Get('db')\n  db() {}\n}\n",
+    }))
+    web = plan.services[0]
+    assert web.health_check_path == "/api/health"
+    assert evidence(plan, "services[0].health_check_path").source == "src/health/health.controller.ts:3"
+    assert web.start_command == "npm run start:prod"
+    assert evidence(plan, "services[0].start_command").reason == "production start script: node dist/main"
+
+
+@pytest.mark.parametrize("route, expected", [
+    ("app/api/health/route.ts", "/api/health"), ("src/app/(ops)/healthz/route.js", "/healthz"),
+    ("pages/api/status.ts", "/api/status"),
+])
+def test_next_health_route_from_file_path(make_repo, route, expected):
+    plan = analyse_repo(make_repo({"package.json": pkg({"next": "14"}, {"build": "next build", "start": "next start"}),
+                                   "app/page.tsx": "export default function Home() {}\n",
+                                   route: "export async function GET() { return Response.json({}) }\n"}))
+    assert plan.services[0].health_check_path == expected
+    assert evidence(plan, "services[0].health_check_path").source == f"{route}:1"
+
+
 def test_name_option_and_invalid_name(make_repo):
     from hivemind.errors import ReconError
 

@@ -16,6 +16,14 @@ _LARAVEL_HEALTH = re.compile(r"""\bhealth:\s*['"](/[\w/-]+)['"]""")
 # (pattern, suffix to add): Django routes end in "/".
 _ROUTES = ((_QUOTED_ROUTE, ""), (_DJANGO_ROUTE, "/"), (_RAILS_ROUTE, ""), (_LARAVEL_HEALTH, ""))
 SUFFIXES = (".js", ".mjs", ".cjs", ".ts", ".py", ".go", ".rb", ".php", ".java", ".kt")
+_HEALTH_LEAF = "|".join(map(re.escape, PREFERENCE))
+# NestJS names routes in decorators, without a leading slash: @Controller('health') + @Get().
+_NEST_CONTROLLER = re.compile(r"""@Controller\(\s*(?:['"`]/?([\w/-]*?)/?['"`])?\s*\)""")
+_NEST_GET = re.compile(r"""@Get\(\s*(?:['"`]/?([\w/-]*?)/?['"`])?\s*\)""")
+_NEST_PREFIX = re.compile(r"""setGlobalPrefix\(\s*['"`]/?([\w/-]*?)/?['"`]""")
+# Next.js routes are files: app/api/health/route.ts or pages/api/health.ts serve /api/health.
+_NEXT_ROUTE = re.compile(r"(?:^|/)(?:src/)?(?:app/((?:[\w()-]+/)*?)(" + _HEALTH_LEAF + r")/route"
+                         r"|pages/((?:[\w()-]+/)*?)(" + _HEALTH_LEAF + r"))\.(?:js|mjs|ts|jsx|tsx)$")
 
 
 def _rank(path: str) -> int:
@@ -34,7 +42,43 @@ def detect(repo: RepoView, found: Findings) -> None:
                     path = match.group(1)
                     path = (path if path.startswith("/") else "/" + path) + trailing
                     hits.append((_rank(path), path, rel, line))
+        framework = draft.value("framework")
+        if framework == "nest":
+            hits.extend(_nest_routes(repo, draft.root))
+        elif framework == "next":
+            hits.extend(_next_routes(repo, draft.root))
         if hits:
             _, path, rel, line = min(hits, key=lambda h: (h[0], h[2].count("/"), h[2], h[3]))
             draft.claim("health_check_path", path, rel, line, f"route {path} declared here", Rank.CODE)
         draft.claim("health_check_path", "/", None, None, "no health route found; the root path", Rank.DEFAULT)
+
+
+def _nest_routes(repo: RepoView, root: str) -> list[tuple[int, str, str, int]]:
+    """Health routes a NestJS controller declares, with the controller's and the global prefix."""
+    files = repo.source_files(root, (".ts", ".js"))
+    prefix = next((m.group(1) for rel in files for _, m in repo.search(rel, _NEST_PREFIX)), "")
+    hits = []
+    for rel in repo.matching(files, (_NEST_CONTROLLER,)):
+        controller = ""
+        for line, text in enumerate(repo.lines(rel), start=1):
+            if match := _NEST_CONTROLLER.search(text):
+                controller = match.group(1) or ""
+            elif match := _NEST_GET.search(text):
+                path = "/" + "/".join(p for p in (prefix, controller, match.group(1) or "") if p)
+                if _rank(path) < len(PREFERENCE):
+                    hits.append((_rank(path), path, rel, line))
+    return hits
+
+
+def _next_routes(repo: RepoView, root: str) -> list[tuple[int, str, str, int]]:
+    """Next.js route handlers and API pages whose file path is a health route."""
+    hits = []
+    # Route files sit deep (app/api/health/route.ts): look past the usual entry-point scan.
+    for rel in repo.source_files(root, (".js", ".mjs", ".ts", ".jsx", ".tsx"), limit=5000):
+        if match := _NEXT_ROUTE.search(rel):
+            folders = (match.group(1) or match.group(3) or "").rstrip("/")
+            # Route groups like (marketing) do not show in the URL.
+            folders = "/".join(f for f in folders.split("/") if f and not f.startswith("("))
+            path = "/" + "/".join(p for p in (folders, match.group(2) or match.group(4)) if p)
+            hits.append((_rank(path), path, rel, 1))
+    return hits

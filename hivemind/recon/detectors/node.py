@@ -101,7 +101,15 @@ def detect(repo: RepoView, found: Findings) -> None:
         build = install + (f" && {runner} build" if isinstance(scripts.get("build"), str) else "")
         draft.claim("build_command", build, rel, line_of(repo, rel, "build") if "build" in scripts else None,
                     "install dependencies" + (", then the build script" if "build" in scripts else ""), Rank.SCRIPT)
-        if start_script:
+        prod_script = scripts.get("start:prod") if isinstance(scripts.get("start:prod"), str) else None
+        if prod_script:
+            # Nest and others keep `start` for a compiling dev run and name the production one.
+            draft.claim("start_command", f"{runner} start:prod", rel, line_of(repo, rel, "start:prod"),
+                        f"production start script: {prod_script}", Rank.SCRIPT)
+            if port := port_in_command(prod_script):
+                draft.claim("port", port, rel, line_of(repo, rel, "start:prod"), f"start:prod script: {prod_script}",
+                            Rank.SCRIPT)
+        elif start_script:
             draft.claim("start_command", f"{runner.split()[0]} start", rel, line_of(repo, rel, "start"),
                         f"start script: {start_script}", Rank.SCRIPT)
             if port := port_in_command(start_script):
