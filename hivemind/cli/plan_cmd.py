@@ -6,7 +6,9 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.padding import Padding
 from rich.table import Table
+from rich.text import Text
 
 from ..errors import HivemindError
 from ..plan import DeploymentPlan, dump_plan_json
@@ -96,12 +98,45 @@ def show_plan(plan: DeploymentPlan) -> None:
                   f"X-Ray {'on' if obs.xray else 'off'}" + (f"  description: {plan.description}" if plan.description else ""),
                   highlight=False)
     if plan.evidence:
-        evidence = Table(title="evidence", title_justify="left")
-        for column in ("field", "value", "source", "reason", "by"):
-            evidence.add_column(column, overflow="fold")
-        for e in plan.evidence:
-            # Values the LLM agent chose stand out: marker and style, beside their evidence.
-            agent = e.origin == "agent"
-            evidence.add_row(e.field + (" *" if agent else ""), e.value, e.source, e.reason, e.origin,
-                             style="bold magenta" if agent else None)
-        console.print(evidence)
+        show_evidence(plan.evidence)
+
+
+# Below this many columns for value + reason, a table row wraps into an unreadable column of
+# fragments; the evidence is then listed one entry per two lines instead.
+MIN_TEXT_COLUMNS = 40
+AGENT_STYLE = "bold magenta"
+
+
+def _field_label(e) -> str:
+    # Values the LLM agent chose stand out: marker and style, beside their evidence.
+    return e.field + (" *" if e.origin == "agent" else "")
+
+
+def show_evidence(items) -> None:
+    """The evidence as a table when field and source fit whole on one line beside some room for
+    value and reason; otherwise as a list (field = value, then source and reason, indented)."""
+    field_width = max(len(_field_label(e)) for e in items)
+    source_width = max(len(e.source) for e in items)
+    # 5 columns: 6 border characters and 2 spaces of padding each.
+    fixed = field_width + source_width + len("detector") + 6 + 5 * 2
+    if console.width - fixed >= MIN_TEXT_COLUMNS:
+        table = Table(title="evidence", title_justify="left")
+        table.add_column("field", no_wrap=True)  # a path broken mid-word cannot be read back
+        table.add_column("value", overflow="fold")
+        table.add_column("source", no_wrap=True)
+        table.add_column("reason", overflow="fold")
+        table.add_column("by", no_wrap=True)
+        for e in items:
+            table.add_row(_field_label(e), e.value, e.source, e.reason, e.origin,
+                          style=AGENT_STYLE if e.origin == "agent" else None)
+        console.print(table)
+        return
+    console.print("evidence", highlight=False)
+    for e in items:
+        style = AGENT_STYLE if e.origin == "agent" else None
+        head = Text(f"{_field_label(e)} = ", style=style or "bold")
+        head.append(e.value, style=style)
+        console.print(Padding(head, (0, 0, 0, 2), expand=False), highlight=False)
+        where = e.source if e.origin == "detector" or e.source == e.origin else f"{e.source} ({e.origin})"
+        detail = Text(f"{where} - {e.reason}", style=style or "dim")
+        console.print(Padding(detail, (0, 0, 0, 4), expand=False), highlight=False)

@@ -40,6 +40,25 @@ def test_plan_writes_yaml_and_prints_tables_with_evidence(example_copy, capsys, 
     assert (repo / "hivemind.yaml").read_text().startswith("# HiveMind deployment plan")
 
 
+@pytest.mark.parametrize("width", [80, 100])
+def test_evidence_is_readable_on_a_narrow_terminal(example_copy, capsys, monkeypatch, width):
+    from hivemind.cli.app import console
+
+    monkeypatch.setattr(console, "_width", width)
+    repo = example_copy("flask-mysql")
+    code, out, err = run(["plan", str(repo), "--no-llm"], capsys)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= width
+    plan = load_plan(repo / "hivemind.yaml")
+    # Every field path and every source is printed whole, on one line, never broken mid-word.
+    for e in plan.evidence:
+        assert any(e.field in line for line in lines), e.field
+        assert any(e.source in line for line in lines), e.source
+    assert any("services[0].health_check_path = /ping" in line for line in lines)
+    assert any("docker-compose.yml:4 - pinned by image mysql:8.4" in line for line in lines)
+
+
 def test_json_output_is_only_the_plan(example_copy, capsys):
     repo = example_copy("fastapi-redis")
     code, out, err = run(["plan", str(repo), "orders API", "--production", "--xray", "--json"], capsys)
