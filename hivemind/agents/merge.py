@@ -6,7 +6,7 @@ Rules:
   validity get a second chance after the others, so "kind: worker" can follow "port: null");
 - its evidence must be checkable: `path:line` of a visible repository file whose line exists, or
   `description` (the user's description, when one was given);
-- a build/start command must be shown by what it cites: the whole command or a clear part of what
+- a build/start command must be shown by what it cites (and an env variable named by it): the whole command or a clear part of what
   it runs (script, module, file or object name), not just any existing line;
 - a change that contradicts a value the detectors proved (draft evidence with origin "detector")
   needs repository evidence of its own: `description` is not enough;
@@ -255,6 +255,10 @@ class _Merger:
             # A real line that says nothing about the command is no evidence for it.
             if not supports_command(cited_text(change.source, self.sandbox, self.description), change.value):
                 raise ChangeRejected(f"evidence {change.source.strip()!r} does not show the command {change.value!r}")
+        if len(tokens) >= 2 and tokens[-2] == "env" and isinstance(tokens[-1], str):
+            # Likewise an environment variable: the cited line must name it.
+            if tokens[-1].lower() not in cited_text(change.source, self.sandbox, self.description).lower():
+                raise ChangeRejected(f"evidence {change.source.strip()!r} does not mention {tokens[-1]}")
         set_path(data, tokens, change.value, path)
 
         contradicted = [e for e in self.proven if _under(e.field, path)

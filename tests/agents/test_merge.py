@@ -116,14 +116,14 @@ def test_identity_secrets_and_noops_are_refused(node_repo):
         change("services[0].env", {"DB_PASSWORD": "hunter2"}, ".env.example:2"),
         change("services[0].secrets.TOKEN", "arn:aws:secretsmanager:x", ".env.example:2"),
         change("services[0].start_command", "npm start", "package.json:5"),
-        change("services.0.env.LOG_LEVEL", "info", ".env.example:1"),
+        change("services.0.env.PORT", "4000", ".env.example:1"),
     )
     why = reasons(report)
     assert why["name"] == "name is set by the user, not by the agent" and "stage" in why
     assert "secrets are references" in why["services[0].env.STRIPE_API_KEY"]
     assert "DB_PASSWORD" in why["services[0].env"] and "services[0].secrets.TOKEN" in why
     assert why["services[0].start_command"] == "already the draft's value"
-    assert plan.services[0].env == {"LOG_LEVEL": "info"} and report.agent_fields == ["services.0.env.LOG_LEVEL"]
+    assert plan.services[0].env == {"PORT": "4000"} and report.agent_fields == ["services.0.env.PORT"]
     assert "hunter2" not in plan.model_dump_json() and "sk_live_x" not in plan.model_dump_json()
 
 
@@ -144,6 +144,15 @@ def test_a_command_needs_a_citation_that_shows_it(node_repo, field, command, sou
     else:
         assert getattr(plan.services[0], field) == draft().services[0].model_dump()[field]
         assert reasons(report)[f"services[0].{field}"] == f"evidence {source!r} does not show the command {command!r}"
+
+
+def test_an_env_variable_needs_a_citation_that_names_it(node_repo):
+    # .env.example is "PORT=4000\nSTRIPE_KEY=\n": line 1 names PORT, not LOG_LEVEL.
+    plan, report = merge(node_repo, change("services[0].env.LOG_LEVEL", "info", ".env.example:1"),
+                         change("services[0].env.NODE_ENV", "production", "description"),
+                         description="set NODE_ENV to production")
+    assert reasons(report) == {"services[0].env.LOG_LEVEL": "evidence '.env.example:1' does not mention LOG_LEVEL"}
+    assert plan.services[0].env == {"NODE_ENV": "production"}
 
 
 def test_service_roots_stay_inside_the_repository(node_repo):
