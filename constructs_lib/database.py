@@ -26,7 +26,9 @@ class RelationalDatabase(Construct):
     """The primary instance, optional read replicas, and its credentials secret.
 
     The secret also receives host/port/dbname (RDS secret attachment), so applications find the
-    database by reading one secret by name, with no cross-stack value.
+    database by reading one secret. Leave `secret_name` unset unless you must: CloudFormation then
+    generates a unique name, whereas a deleted secret keeps a fixed name reserved for its 7-30 day
+    recovery window and a redeploy under that name fails. Hand `secret.secret_arn` to consumers.
     """
 
     def __init__(

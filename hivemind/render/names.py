@@ -46,8 +46,18 @@ def url_parameter(plan_name: str) -> str:
     return f"{parameter_prefix(plan_name)}/edge/url"
 
 
-def database_secret_name(plan_name: str) -> str:
-    return f"hivemind/{plan_name}/db"
+def database_secret_prefix(plan_name: str) -> str:
+    """The database secret's name up to its unique suffix (the data stack's id, see DataStack).
+
+    A deleted secret keeps its name reserved for its 7-30 day recovery window, so a fixed name
+    would make redeploying the same app fail; each creation of the data stack gets a new name.
+    """
+    return f"hivemind/{plan_name}/db-"
+
+
+def database_secret_parameter(plan_name: str) -> str:
+    """SSM parameter holding the database secret's full name."""
+    return f"{parameter_prefix(plan_name)}/data/database-secret-name"
 
 
 def database_identifier(plan_name: str) -> str:

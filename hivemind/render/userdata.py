@@ -145,7 +145,13 @@ def cloudwatch_agent_config(plan_name: str, service: str) -> str:
     return json.dumps(config, indent=2)
 
 
-def render_user_data(plan: DeploymentPlan, service: Service, color: str, artifact: ArtifactRef | None) -> str:
+def render_user_data(plan: DeploymentPlan, service: Service, color: str, artifact: ArtifactRef | None,
+                     *, database_secret: str | None = None) -> str:
+    """The boot script of `service` in `color`.
+
+    `database_secret` is the database secret's name (in a stack: a token resolved at deploy time);
+    without it the script reads the name from the data stack's SSM parameter at boot.
+    """
     profile = PROFILES[service.runtime]
     env = dict(service.env)
     if service.port is not None:
@@ -171,7 +177,8 @@ def render_user_data(plan: DeploymentPlan, service: Service, color: str, artifac
     database = None
     if plan.database and "DATABASE_URL" not in env and "DATABASE_URL" not in service.secrets:
         database = {
-            "secret_name": names.database_secret_name(plan.name),
+            "secret_id": database_secret,
+            "secret_parameter": names.database_secret_parameter(plan.name),
             "scheme": "postgresql" if plan.database.engine == "postgres" else "mysql",
             "name": plan.database.name,
         }

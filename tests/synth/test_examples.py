@@ -169,3 +169,12 @@ def test_stage1_node_postgres_cost(example_synth):
     production = example_synth("express-postgres", "production").cost
     assert production.total_usd > cost.total_usd
     assert any(line.resource_type == "AWS::EC2::NatGateway" for line in production.lines)
+
+
+@pytest.mark.parametrize(("name", "stage"), CASES)
+def test_no_fixed_secret_names(example_synth, name, stage):
+    """A destroyed secret keeps its name for a 7-30 day recovery window: a fixed name would make
+    redeploying the same app fail, so every secret's name carries the stack id (unique per creation)."""
+    for logical_id, secret in all_resources(example_synth(name, stage), "AWS::SecretsManager::Secret").items():
+        secret_name = secret["Properties"].get("Name")
+        assert secret_name is None or '{"Ref": "AWS::StackId"}' in json.dumps(secret_name), logical_id

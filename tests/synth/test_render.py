@@ -136,7 +136,10 @@ def test_xray_only_with_the_flag(blue_green, plain):
 def _user_data(template: dict, service: str) -> str:
     lt = next(v for k, v in resources(template, "AWS::EC2::LaunchTemplate").items() if k.lower().startswith(service))
     encoded = lt["Properties"]["LaunchTemplateData"]["UserData"]["Fn::Base64"]
-    return encoded if isinstance(encoded, str) else json.dumps(encoded)
+    if isinstance(encoded, str):
+        return encoded
+    # Fn::Join of text and deploy-time values: the values are shown as ${<their JSON>}.
+    return "".join(p if isinstance(p, str) else "${" + json.dumps(p) + "}" for p in encoded["Fn::Join"][1])
 
 
 def test_user_data_verifies_the_artifact_and_resolves_secrets_at_boot(blue_green):
@@ -146,7 +149,9 @@ def test_user_data_verifies_the_artifact_and_resolves_secrets_at_boot(blue_green
     assert "nodejs20" in script and "systemctl enable --now hivemind-app.service" in script
     assert "aws secretsmanager get-secret-value --secret-id shop/api-key" in script
     assert "aws ssm get-parameter --with-decryption --name /shop/token" in script
-    assert "hivemind/shop/db" in script and "DATABASE_URL=" in script
+    # The database secret's name comes from the data stack's SSM parameter, resolved at deploy time.
+    assert """DB_SECRET='${{"Ref": "SsmParameterValuehivemindshopdatadatabasesecretname""" in script
+    assert '--secret-id "$DB_SECRET"' in script and "DATABASE_URL=" in script
     assert "REDIS_URL=rediss://" in script and "--replication-group-id shop-redis" in script
     assert 'GREETING="hello world"' in script
     assert "amazon-cloudwatch-agent" in script and "/hivemind/shop/web" in script

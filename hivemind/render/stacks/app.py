@@ -52,9 +52,13 @@ class AppStack(HivemindStack):
         target_groups = []
         if service in plan.web_services:
             target_groups = [handoff.read(self, names.target_group_parameter(plan.name, service.name, self.color))]
+        # The database secret's name, resolved by CloudFormation from the data stack's SSM parameter
+        # (its suffix is unique per data stack, so it cannot be derived from the plan).
+        database_secret = handoff.read(self, names.database_secret_parameter(plan.name)) if plan.database else None
         # A Linux UserData (not custom) so the fleet can add its cfn-signal exit trap in front.
         user_data = ec2.UserData.for_linux()
-        user_data.add_commands(render_user_data(plan, service, self.color, artifact).removeprefix("#!/bin/bash\n"))
+        user_data.add_commands(render_user_data(plan, service, self.color, artifact, database_secret=database_secret)
+                               .removeprefix("#!/bin/bash\n"))
         fleet = AppFleet(
             self, "".join(p.capitalize() for p in service.name.split("-")),
             vpc=vpc, subnets=subnets, security_group=app_sg, user_data=user_data,
@@ -70,8 +74,8 @@ class AppStack(HivemindStack):
                 fleet.grant_parameter_read(parameter_arn(self, reference if reference.startswith("arn:") else ref.name))
             else:
                 fleet.grant_secret_read(secret_arn(self, reference))
-        if plan.database:
-            fleet.grant_secret_read(secret_arn(self, names.database_secret_name(plan.name)))
+        if database_secret:
+            fleet.grant_secret_read(secret_arn(self, database_secret))
         if plan.cache:
             fleet.grant_describe_cache(self.format_arn(
                 service="elasticache", resource="replicationgroup", resource_name=names.cache_group_id(plan.name),

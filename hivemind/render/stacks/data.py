@@ -1,6 +1,7 @@
 """`<name>-data`: RDS (+ its secret) and ElastiCache. Stateful: snapshot on removal."""
 from __future__ import annotations
 
+from aws_cdk import Aws, Fn
 from constructs import Construct
 
 from constructs_lib import RedisCache, RelationalDatabase
@@ -21,6 +22,11 @@ class DataStack(HivemindStack):
         self.cache: RedisCache | None = None
         if plan.database:
             db = plan.database
+            # Unique per creation of this stack (its id's UUID) and stable across its updates: a
+            # destroyed deployment's secret waits out its recovery window under the old name.
+            # Built from the stack id, not a Ref to the secret, so the handoff needs no GetAtt/Ref.
+            secret_name = Fn.join("", [names.database_secret_prefix(plan.name),
+                                       Fn.select(2, Fn.split("/", Aws.STACK_ID))])
             self.database = RelationalDatabase(
                 self, "Database", vpc=vpc, subnets=isolated,
                 security_group=handoff.import_security_group(self, plan.name, "db"),
@@ -28,8 +34,10 @@ class DataStack(HivemindStack):
                 multi_az=db.multi_az, read_replicas=db.read_replicas, backup_retention_days=db.backup_retention_days,
                 deletion_protection=db.deletion_protection, database_name=db.name,
                 instance_identifier=names.database_identifier(plan.name),
-                secret_name=names.database_secret_name(plan.name),
+                secret_name=secret_name,
             )
+            handoff.publish(self, "DatabaseSecretParam", names.database_secret_parameter(plan.name), secret_name,
+                            "database credentials secret name")
             for index, replica in enumerate(self.database.replicas):
                 replica.node.default_child.db_instance_identifier = names.replica_identifier(plan.name, index + 1)
         if plan.cache:
