@@ -58,7 +58,8 @@ def plan_command(
         for change, why in refined.report.rejected:
             console.print(f"  rejected {change.field}: {why}", style="dim", highlight=False, soft_wrap=True,
                           markup=False)
-    console.print(f"wrote {result.path}", highlight=False)
+    # soft_wrap: a long path is left for the terminal to wrap, never split by a hard newline.
+    console.print(f"wrote {result.path}", highlight=False, soft_wrap=True)
 
 
 def agent_line(refined) -> str:
@@ -68,15 +69,28 @@ def agent_line(refined) -> str:
             f"rejected; {refined.tokens:,} tokens in {refined.requests} request(s); log {refined.log_path}")
 
 
+# From this width on, the services table has room for a root column.
+WIDE_TERMINAL = 120
+
+
 def show_plan(plan: DeploymentPlan) -> None:
     """Rich tables: services, data stores, then the evidence for each inferred value."""
     services = Table(title=f"{plan.name} ({plan.stage}, {plan.region})", title_justify="left")
-    for column in ("service", "kind", "runtime", "framework", "port", "start command", "health", "root"):
-        services.add_column(column, overflow="fold")
+    # The root column only matters in a monorepo; on a narrow terminal it would cost the command
+    # its room, so the folders go on a line of their own below the table.
+    roots_apart = any(s.root != "." for s in plan.services)
+    with_root = roots_apart and console.width >= WIDE_TERMINAL
+    columns = ("service", "kind", "runtime", "framework", "port", "start command", "health") + (("root",) * with_root)
+    for column in columns:
+        # Names and short words stay whole; commands and folders wrap when the terminal is narrow.
+        services.add_column(column, overflow="fold", no_wrap=column not in ("start command", "root"))
     for s in plan.services:
-        services.add_row(s.name, s.kind, s.runtime, s.framework or "-", str(s.port) if s.port else "-",
-                         s.start_command or "-", s.health_check_path if s.kind == "web" else "-", s.root)
+        row = [s.name, s.kind, s.runtime, s.framework or "-", str(s.port) if s.port else "-",
+               s.start_command or "-", s.health_check_path if s.kind == "web" else "-"]
+        services.add_row(*row, *([s.root] * with_root))
     console.print(services)
+    if roots_apart and not with_root:
+        console.print("folders: " + ", ".join(f"{s.name} in {s.root}" for s in plan.services), highlight=False)
     stores = Table(show_header=True)
     stores.add_column("store")
     stores.add_column("engine")

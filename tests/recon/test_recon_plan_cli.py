@@ -49,7 +49,7 @@ def test_evidence_is_readable_on_a_narrow_terminal(example_copy, capsys, monkeyp
     code, out, err = run(["plan", str(repo), "--no-llm"], capsys)
     assert code == 0, err
     lines = out.splitlines()
-    assert max(len(line) for line in lines) <= width
+    assert max(len(line) for line in lines[:-1]) <= width  # the last line is "wrote <path>"
     plan = load_plan(repo / "hivemind.yaml")
     # Every field path and every source is printed whole, on one line, never broken mid-word.
     for e in plan.evidence:
@@ -57,6 +57,25 @@ def test_evidence_is_readable_on_a_narrow_terminal(example_copy, capsys, monkeyp
         assert any(e.source in line for line in lines), e.source
     assert any("services[0].health_check_path = /ping" in line for line in lines)
     assert any("docker-compose.yml:4 - pinned by image mysql:8.4" in line for line in lines)
+
+
+def test_services_table_on_a_narrow_terminal_keeps_words_whole(make_repo, capsys, monkeypatch):
+    from hivemind.cli.app import console
+
+    monkeypatch.setattr(console, "_width", 80)
+    repo = make_repo({
+        "apps/api/package.json": json.dumps({"dependencies": {"fastify": "4"}, "scripts": {"start": "node i.js"}}),
+        "services/queue/composer.json": json.dumps({"require": {"laravel/framework": "^11"}}),
+        "services/queue/Procfile": "web: php artisan serve\nworker: php artisan queue:work --tries=3\n",
+    })
+    code, out, err = run(["plan", str(repo), "--no-llm"], capsys)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[-1] == f"wrote {repo / 'hivemind.yaml'}"  # a path is never split by a newline
+    assert max(len(line) for line in lines[:-1]) <= 80
+    for word in ("fastify", "laravel-queue", "worker"):
+        assert any(f" {word} " in line for line in lines), word
+    assert "folders: api in apps/api, queue in services/queue, queue-worker in services/queue" in " ".join(out.split())
 
 
 def test_json_output_is_only_the_plan(example_copy, capsys):
