@@ -58,11 +58,17 @@ class AppFleet(Construct):
         if xray:
             self.role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name("AWSXRayDaemonWriteAccess"))
 
+        ec2_type = ec2.InstanceType(instance_type)
+        if machine_image is None:
+            # The AMI's architecture must match the type's: an x86_64 image does not boot on Graviton (t4g, m7g, ...).
+            arm = ec2_type.architecture == ec2.InstanceArchitecture.ARM_64
+            machine_image = ec2.MachineImage.latest_amazon_linux2023(
+                cpu_type=ec2.AmazonLinuxCpuType.ARM_64 if arm else ec2.AmazonLinuxCpuType.X86_64)
         self.launch_template = ec2.LaunchTemplate(
             self,
             "LaunchTemplate",
-            machine_image=machine_image or ec2.MachineImage.latest_amazon_linux2023(),
-            instance_type=ec2.InstanceType(instance_type),
+            machine_image=machine_image,
+            instance_type=ec2_type,
             role=self.role,
             security_group=security_group,
             user_data=user_data,

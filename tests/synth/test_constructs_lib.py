@@ -85,3 +85,25 @@ def test_edge_rejects_all_zero_weights():
     with pytest.raises(Exception, match="positive weight"):
         WebEdge(stack, "Edge", vpc=net.vpc, security_group=ec2.SecurityGroup(stack, "Sg", vpc=net.vpc),
                 subnets=net.subnets("public"), targets=[WebTarget("a", 80)], weights={"blue": 0, "green": 0})
+
+
+@pytest.mark.parametrize(("instance_type", "ami_arch"), [("t4g.micro", "arm64"), ("m7g.large", "arm64"),
+                                                          ("t3.micro", "x86_64")])
+def test_fleet_image_matches_the_instance_architecture(instance_type, ami_arch):
+    """An x86_64 AMI does not boot on a Graviton type: the default image follows the instance type."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_ec2 as ec2
+    from aws_cdk.assertions import Template
+
+    from constructs_lib import AppFleet, Network
+
+    stack = cdk.Stack(cdk.App(), "Arch")
+    net = Network(stack, "Net")
+    AppFleet(stack, "Fleet", vpc=net.vpc, subnets=net.subnets("public"),
+             security_group=ec2.SecurityGroup(stack, "Sg", vpc=net.vpc), user_data=ec2.UserData.for_linux(),
+             instance_type=instance_type)
+    template = Template.from_stack(stack).to_json()
+    image = template["Resources"][next(k for k, v in template["Resources"].items()
+                                       if v["Type"] == "AWS::EC2::LaunchTemplate")]["Properties"]["LaunchTemplateData"]["ImageId"]
+    assert template["Parameters"][image["Ref"]]["Default"] == \
+        f"/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-6.1-{ami_arch}"

@@ -71,3 +71,16 @@ def test_env_values_are_quoted_and_secrets_only_referenced():
     assert "--secret-id arn:aws:secretsmanager:us-east-1:1:secret:stripe-AbCdEf" in script
     assert "--name /demo/token" in script
     assert secret_ref("/a/b").kind == "ssm" and secret_ref("name").kind == "secretsmanager"
+
+
+@pytest.mark.parametrize(("machine", "package"), [("aarch64", "aws-xray-daemon-arm64-3.x.rpm"),
+                                                  ("x86_64", "aws-xray-daemon-3.x.rpm")])
+def test_xray_daemon_package_matches_the_instance_architecture(machine, package):
+    plan = plan_for("node")
+    script = render_user_data(plan, plan.services[0], "blue", ArtifactRef("bkt", "demo/app.tgz", "f" * 64))
+    section = script[script.index("# --- X-Ray daemon"):script.index("dnf install -y /tmp/xray.rpm")]
+    # Run the download step with uname and curl replaced: which package would a Graviton/x86 instance fetch?
+    shims = f"uname() {{ echo {machine}; }}\ncurl() {{ echo \"$@\"; }}\n"
+    proc = subprocess.run([shutil.which("bash"), "-c", shims + section], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().endswith(f"/xray-daemon/{package}")
