@@ -40,7 +40,13 @@ def analyse_repo(path: Path, *, name: str | None = None, description: str = "") 
     folder = path.resolve().name
     plan_name = name or safe_name(folder)
     reason = "given with --name" if name else f"derived from the repository folder name {folder!r}"
-    plan = plan_from_findings(find(RepoView.scan(path)), name=plan_name, name_reason=reason, description=description)
+    found = find(RepoView.scan(path))
+    plan = plan_from_findings(found, name=plan_name, name_reason=reason, description=description)
     if plan is None:
-        raise ReconError(f"no deployable application found in {path}")
+        hint = ""
+        if found.prebuilt_images:
+            # A compose file that only pulls images: say why it is not enough, in the same line.
+            images = ", ".join(found.prebuilt_images[:3]) + (", ..." if len(found.prebuilt_images) > 3 else "")
+            hint = f" (docker-compose runs prebuilt images only: {images}; HiveMind deploys source code or a Dockerfile)"
+        raise ReconError(f"no deployable application found in {path}{hint}")
     return plan

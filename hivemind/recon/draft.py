@@ -83,6 +83,9 @@ class Findings:
     database_version: list[Claim] = field(default_factory=list)  # value: (engine, version or None if unsupported)
     cache: list[Claim] = field(default_factory=list)  # value: "redis"
     cache_version: list[Claim] = field(default_factory=list)
+    # Compose services that run someone else's image (no build): not deployable from this repo,
+    # but worth naming when nothing else is found.
+    prebuilt_images: list[str] = field(default_factory=list)
 
     def service(self, root: str, role: str = "web") -> ServiceDraft | None:
         return next((s for s in self.services if s.root == root and s.role == role), None)

@@ -466,6 +466,18 @@ def test_next_health_route_from_file_path(make_repo, route, expected):
     assert evidence(plan, "services[0].health_check_path").source == f"{route}:1"
 
 
+def test_compose_with_prebuilt_images_only_says_why_nothing_is_deployable(make_repo):
+    from hivemind.errors import ReconError
+
+    compose = ("services:\n  app:\n    image: ghcr.io/acme/shop:1.4\n    ports: ['8080:8080']\n"
+               "  db:\n    image: postgres:15\n")
+    root = make_repo({"docker-compose.yml": compose, "README.md": "# shop\n"})
+    with pytest.raises(ReconError) as info:
+        analyse_repo(root)
+    assert str(info.value) == (f"no deployable application found in {root} (docker-compose runs prebuilt images "
+                               "only: ghcr.io/acme/shop:1.4; HiveMind deploys source code or a Dockerfile)")
+
+
 def test_name_option_and_invalid_name(make_repo):
     from hivemind.errors import ReconError
 

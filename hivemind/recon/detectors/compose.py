@@ -60,6 +60,8 @@ def detect(repo: RepoView, found: Findings) -> None:
             repository, _, tag = image.partition(":")
             engine = next((e for pattern, e in _IMAGES if pattern.match(repository)), None)
             if engine is None:
+                if spec.get("build") is None:
+                    found.prebuilt_images.append(image)
                 continue
             hit = repo.first(rel, re.compile(r"^\s*image:\s*['\"]?" + re.escape(image)))
             line = hit[0] if hit else None
