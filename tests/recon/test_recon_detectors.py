@@ -114,7 +114,7 @@ def test_fastapi_in_pyproject_with_env_port_default(make_repo):
     }))
     web = plan.services[0]
     assert (web.framework, web.port) == ("fastapi", 7000)
-    assert web.start_command == "uvicorn src.api.main:api --host 0.0.0.0 --port 7000"
+    assert web.start_command == "uvicorn api.main:api --app-dir src --host 0.0.0.0 --port 7000"
     assert web.build_command == "pip install ."
     assert web.env == {"PORT": "7000"}
 
@@ -476,6 +476,17 @@ def test_compose_with_prebuilt_images_only_says_why_nothing_is_deployable(make_r
         analyse_repo(root)
     assert str(info.value) == (f"no deployable application found in {root} (docker-compose runs prebuilt images "
                                "only: ghcr.io/acme/shop:1.4; HiveMind deploys source code or a Dockerfile)")
+
+
+def test_python_src_layout_imports_the_package_not_src(make_repo):
+    plan = analyse_repo(make_repo({
+        "pyproject.toml": '[project]\nname = "svc"\ndependencies = ["fastapi", "uvicorn", "celery[redis]"]\n',
+        "src/svc/__init__.py": "", "src/svc/main.py": "from fastapi import FastAPI\napp = FastAPI()\n",
+        "src/svc/tasks.py": "from celery import Celery\napp = Celery('svc')\n",
+    }))
+    web, worker = plan.services
+    assert web.start_command == "uvicorn svc.main:app --app-dir src --host 0.0.0.0 --port 8000"
+    assert worker.start_command == "celery --workdir src -A svc.tasks worker --loglevel=INFO"
 
 
 def test_name_option_and_invalid_name(make_repo):

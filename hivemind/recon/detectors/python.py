@@ -48,6 +48,14 @@ def module_of(root: str, rel: str) -> str:
     return inside.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
 
 
+def split_src(module: str) -> tuple[str, str | None]:
+    """'src.svc.main' -> ('svc.main', 'src'): in a src layout the package is imported without the
+    src. prefix (its own imports say `from svc import ...`), with src on the import path."""
+    if module.startswith("src.") and module.count(".") >= 2:
+        return module[len("src."):], "src"
+    return module, None
+
+
 def find_object(repo: RepoView, files: list[str], pattern: re.Pattern[str]) -> tuple[str, int, str] | None:
     for rel in files:
         if hit := repo.first(rel, pattern):
@@ -124,12 +132,15 @@ def _start_command(repo, draft: ServiceDraft, root, framework, deps, files) -> N
     if found_app is None:
         return
     rel, line, obj = found_app
-    target = f"{module_of(root, rel)}:{obj}"
+    module, src = split_src(module_of(root, rel))
+    target = f"{module}:{obj}"
     if framework in ("fastapi", "starlette", "asgi", "sanic"):
-        command, why = f"uvicorn {target} --host 0.0.0.0 --port {{port}}", "ASGI app served by uvicorn"
+        app_dir = f" --app-dir {src}" if src else ""
+        command, why = f"uvicorn {target}{app_dir} --host 0.0.0.0 --port {{port}}", "ASGI app served by uvicorn"
     elif "gunicorn" in deps:
         worker = " --worker-class aiohttp.GunicornWebWorker" if framework == "aiohttp" else ""
-        command, why = f"gunicorn {target} --bind 0.0.0.0:{{port}}{worker}", "WSGI app served by gunicorn"
+        path = f" --pythonpath {src}" if src else ""
+        command, why = f"gunicorn {target}{path} --bind 0.0.0.0:{{port}}{worker}", "WSGI app served by gunicorn"
     elif framework == "flask":
         command, why = f"flask --app {target} run --host 0.0.0.0 --port {{port}}", "Flask app (add gunicorn for production)"
     else:
@@ -147,11 +158,12 @@ def _detect_worker(repo, found, root, deps, files) -> None:
     if worker == "celery":
         if hit := find_object(repo, files, _CELERY_APP):
             rel, line, _ = hit
-            module = module_of(root, rel)
+            module, src = split_src(module_of(root, rel))
             # `-A proj` finds proj.celery (Django layout); a top-level tasks.py is `-A tasks`.
             if module.endswith(".celery"):
                 module = module.rsplit(".", 1)[0]
-            command, where = f"celery -A {module} worker --loglevel=INFO", (rel, line)
+            workdir = f" --workdir {src}" if src else ""
+            command, where = f"celery{workdir} -A {module} worker --loglevel=INFO", (rel, line)
     elif worker == "rq":
         command = "rq worker --url $REDIS_URL"
     elif worker == "dramatiq":
