@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Optional
 
@@ -126,9 +127,19 @@ def _field_label(e) -> str:
     return e.field + (" *" if e.origin == "agent" else "")
 
 
+def _section(e) -> tuple[int, int]:
+    """Where an evidence entry belongs on screen: the name, each service in order, then data stores."""
+    service = re.match(r"services\[(\d+)\]", e.field)
+    if service:
+        return 1, int(service.group(1))
+    return {"name": 0, "database": 2, "cache": 3}.get(re.split(r"[.\[]", e.field, maxsplit=1)[0], 4), 0
+
+
 def show_evidence(items) -> None:
     """The evidence as a table when field and source fit whole on one line beside some room for
-    value and reason; otherwise as a list (field = value, then source and reason, indented)."""
+    value and reason; otherwise as a list (field = value, then source and reason, indented).
+    Entries are grouped by what they describe, so the agent's changes sit beside the detectors'."""
+    items = sorted(items, key=_section)
     field_width = max(len(_field_label(e)) for e in items)
     source_width = max(len(e.source) for e in items)
     # 5 columns: 6 border characters and 2 spaces of padding each.

@@ -113,3 +113,21 @@ def test_console_script_with_refused_connection_exits_0(node_repo, tmp_path):
     assert proc.stderr.strip() == (f"LLM refine failed (cannot connect to http://127.0.0.1:{port}/v1): "
                                    "using the deterministic plan")
     assert "sk-cli-secret" not in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("width", [80, 200])
+def test_agent_evidence_is_listed_with_the_service_it_changed(capsys, monkeypatch, width):
+    from hivemind.cli.app import console
+    from hivemind.cli.plan_cmd import show_evidence
+    from hivemind.plan import Evidence
+
+    monkeypatch.setattr(console, "_width", width)
+    show_evidence([
+        Evidence(field="services[0].port", value="3000", source="src/server.js:8", reason="listen", origin="detector"),
+        Evidence(field="database.engine", value="postgres", source="src/db.js:2", reason="URL", origin="detector"),
+        # The merge appends accepted changes at the end; on screen they belong with their service.
+        Evidence(field="services[0].start_command", value="npm run web", source="package.json:5", reason="script",
+                 origin="agent"),
+    ])
+    out = capsys.readouterr().out
+    assert out.index("services[0].port") < out.index("services[0].start_command *") < out.index("database.engine")
