@@ -489,6 +489,28 @@ def test_python_src_layout_imports_the_package_not_src(make_repo):
     assert worker.start_command == "celery --workdir src -A svc.tasks worker --loglevel=INFO"
 
 
+LARAVEL_JOB = "<?php\nnamespace App\\Jobs;\n\nclass SendInvoice implements ShouldQueue\n{\n}\n"
+
+
+@pytest.mark.parametrize("queue, procfile, expected", [
+    ("redis", None, [("web", "web"), ("worker", "worker")]),
+    ("sync", None, [("web", "web")]),  # jobs run inline: no worker
+    ("redis", "web: php artisan serve --host=0.0.0.0 --port=$PORT\n", [("web", "web")]),  # the Procfile decides
+])
+def test_laravel_queued_jobs_need_a_queue_worker(make_repo, queue, procfile, expected):
+    files = {"composer.json": '{"require": {"laravel/framework": "^11.0"}}', "app/Jobs/SendInvoice.php": LARAVEL_JOB,
+             ".env.example": f"APP_NAME=shop\nQUEUE_CONNECTION={queue}\n"}
+    if procfile:
+        files["Procfile"] = procfile
+    plan = analyse_repo(make_repo(files))
+    assert [(s.name, s.kind) for s in plan.services] == expected
+    if len(expected) == 2:
+        worker = plan.services[1]
+        assert (worker.framework, worker.start_command, worker.port) == ("laravel-queue", "php artisan queue:work --tries=3",
+                                                                          None)
+        assert evidence(plan, "services[1].kind").source == "app/Jobs/SendInvoice.php:4"
+
+
 def test_name_option_and_invalid_name(make_repo):
     from hivemind.errors import ReconError
 

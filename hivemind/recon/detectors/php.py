@@ -5,10 +5,13 @@ import json
 import re
 
 from ..draft import Findings, Rank
-from ..repo import RepoView, is_app_path, parent_of
+from ..repo import RepoView, is_app_path, join, parent_of
 
 _LARAVEL = re.compile(r'"laravel/framework"')
 _SYMFONY = re.compile(r'"symfony/framework-bundle"')
+# A queued job class: something must run `queue:work`, or the jobs pile up unprocessed.
+_QUEUED_JOB = re.compile(r"\bimplements\b[^{]*\bShouldQueue\b")
+_SYNC_QUEUE = re.compile(r"^\s*QUEUE_CONNECTION\s*=\s*sync\s*$")
 
 
 def detect(repo: RepoView, found: Findings) -> None:
@@ -33,7 +36,30 @@ def detect(repo: RepoView, found: Findings) -> None:
                     "install dependencies", Rank.SCRIPT)
         draft.claim("start_command", start, rel, hit[0], f"{framework} server", Rank.DEFAULT - 10)
         draft.claim("port", 8000, None, None, f"{framework} default port", Rank.DEFAULT)
+        if framework == "laravel":
+            _laravel_queue_worker(repo, found, root)
     _plain_php(repo, found)
+
+
+def _laravel_queue_worker(repo: RepoView, found: Findings, root: str) -> None:
+    """A worker running `php artisan queue:work` when the app queues jobs (ShouldQueue) and its
+    env sample does not run them inline (QUEUE_CONNECTION=sync). A Procfile, if any, decides later."""
+    sample = repo.in_root(root, ".env.example")
+    if sample and repo.first(sample, _SYNC_QUEUE):
+        return
+    jobs = [rel for rel in repo.source_files(root, (".php",)) if "/Jobs/" in f"/{rel}"]
+    hit = next(((rel, h[0]) for rel in jobs if (h := repo.first(rel, _QUEUED_JOB))), None)
+    if hit is None:
+        return
+    rel, line = hit
+    worker = found.add_service(root, "worker")
+    worker.claim("kind", "worker", rel, line, "queued job (ShouldQueue): needs a queue worker", Rank.CODE)
+    worker.claim("runtime", "php", rel, None, "composer.json present", Rank.MANIFEST)
+    worker.claim("framework", "laravel-queue", rel, line, "Laravel queued job", Rank.CODE)
+    worker.claim("build_command", "composer install --no-dev --optimize-autoloader", join(root, "composer.json"), None,
+                 "install dependencies", Rank.SCRIPT)
+    worker.claim("start_command", "php artisan queue:work --tries=3", rel, line, "Laravel queue worker",
+                 Rank.DEFAULT - 10)
 
 
 def _plain_php(repo: RepoView, found: Findings) -> None:
