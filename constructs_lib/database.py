@@ -90,6 +90,8 @@ class RelationalDatabase(Construct):
                 vpc_subnets=subnet_selection,
                 security_groups=[security_group],
                 # A replica inherits the primary's encryption (CloudFormation rejects the property here).
+                # CDK's replica default is gp2: keep the replica on the primary's gp3 (cheaper, same baseline).
+                storage_type=rds.StorageType.GP3,
                 deletion_protection=deletion_protection,
                 publicly_accessible=False,
                 removal_policy=RemovalPolicy.SNAPSHOT,

@@ -112,7 +112,8 @@ def _print_report(plan, result) -> None:
         for (rule, reason), count in sorted(acknowledged.items()):
             console.print(f"  [green]✓[/] {rule} ×{count}: [dim]{reason}[/]", highlight=False, soft_wrap=True)
 
-    cost = Table(title=f"Estimated monthly cost (USD, {result.cost.price_region} prices as of {result.cost.as_of})",
+    cost = Table(title=f"Estimated monthly cost (USD, {result.cost.price_region} list prices compiled offline "
+                       f"{result.cost.as_of}, not fetched)",
                  title_justify="left")
     cost.add_column("Stack")
     cost.add_column("Item")
@@ -124,7 +125,7 @@ def _print_report(plan, result) -> None:
         label = description if len(amounts) == 1 else f"{description} ×{len(amounts)}"
         cost.add_row(stack, label, f"{sum(amounts):,.2f}")
     cost.add_row("", "[bold]Total (on-demand)[/]", f"[bold]{result.cost.total_usd:,.2f}[/]")
-    cost.add_row("", "Total with 12-month Free Tier", f"{result.cost.free_tier_total_usd:,.2f}")
+    cost.add_row("", "Total after always-free allowances", f"{result.cost.free_tier_total_usd:,.2f}")
     console.print(cost)
     for note in result.cost.assumptions:
         console.print(f"  · {note}", highlight=False, soft_wrap=True)

@@ -33,22 +33,22 @@ def _ref(value) -> str | None:
     return value.get("Ref") if isinstance(value, dict) else None
 
 
+def _source_instance(value, resources: dict) -> str | None:
+    """Logical id of a replica's source: a Ref, or a Ref inside the ARN that CDK builds with Fn::Join."""
+    if _ref(value):
+        return _ref(value)
+    parts = value.get("Fn::Join", [None, []])[1] if isinstance(value, dict) else []
+    return next((_ref(p) for p in parts if _ref(p) in resources), None)
+
+
 class _FreeTier:
-    """Free-Tier hours/units left this month, consumed in template order."""
+    """Always-free allowances left this month (per account), consumed in template order."""
 
     def __init__(self, table: dict) -> None:
         self.left = json.loads(json.dumps(table))
 
-    def take(self, bucket: str, amount: float, key: str | None = None) -> float:
+    def take(self, bucket: str, amount: float) -> float:
         pool = self.left.get(bucket, 0)
-        if key is not None:
-            if not isinstance(pool, dict) or key not in pool:
-                return 0.0
-            used = min(amount, pool[key])
-            pool[key] -= used
-            return used
-        if isinstance(pool, dict):
-            return 0.0
         used = min(amount, pool)
         self.left[bucket] = pool - used
         return used
@@ -60,7 +60,7 @@ class _Pricer:
         self.hours = table["hours_per_month"]
         self.price_region = region if region in table["regions"] else DEFAULT_PRICE_REGION
         self.p = table["regions"][self.price_region]
-        self.free = _FreeTier(table["free_tier"])
+        self.free = _FreeTier(table["always_free"])
         self.lcu_baseline = table["assumptions"]["alb_lcu_baseline"]
         self.unknown: list[str] = []
 
@@ -84,12 +84,16 @@ def estimate(templates: Iterable[tuple[str, dict]], region: str) -> CostEstimate
         resources = template.get("Resources", {})
         for logical_id, resource in resources.items():
             lines.extend(_price(pricer, stack, logical_id, resource, resources))
+    lcu_month = pricer.p["alb_lcu_hourly"] * pricer.hours
     assumptions = [
-        f"ALB usage at {pricer.lcu_baseline:g} LCU on average; traffic above that costs "
-        f"${pricer.p['alb_lcu_hourly']}/LCU-hour",
+        f"ALB capacity is usage-based: ${pricer.p['alb_lcu_hourly']}/LCU-hour (${lcu_month:.2f}/month per average LCU)"
+        + (f", {pricer.lcu_baseline:g} LCU included" if pricer.lcu_baseline else "; an idle ALB uses about 0 LCU"),
         f"NAT data processing ${pricer.p['nat_per_gb']}/GB and log ingestion ${pricer.p['logs_ingest_per_gb']}/GB "
         "are usage-based and not included",
-        "Free Tier column: 12-month Free Tier of accounts created before 2025-07-15",
+        "After always-free: CloudWatch's always-free tier (3 dashboards, 10 alarm metrics per account and month) "
+        "covers these only if the account has no other dashboards/alarms; the 12-month Free Tier has ended for "
+        "every account that had it",
+        f"Prices compiled offline on {table['as_of']}, not fetched: verify on the AWS pricing pages before relying on them",
     ]
     if pricer.price_region != region:
         assumptions.insert(0, f"no prices for {region} in the table: us-east-1 prices used")
@@ -107,7 +111,7 @@ def _price(pr: _Pricer, stack: str, logical_id: str, resource: dict, resources: 
     if rtype == "AWS::RDS::DBInstance":
         cls = props.get("DBInstanceClass", "")
         engine = "mysql" if "mysql" in str(props.get("Engine", "")).lower() else "postgres"
-        source = _ref(props.get("SourceDBInstanceIdentifier")) or None
+        source = _source_instance(props.get("SourceDBInstanceIdentifier"), resources)
         storage = _int(props.get("AllocatedStorage"))
         if not storage and source in resources:
             storage = _int(resources[source].get("Properties", {}).get("AllocatedStorage"))
@@ -115,38 +119,31 @@ def _price(pr: _Pricer, stack: str, logical_id: str, resource: dict, resources: 
         factor = 2 if multi else 1
         hourly = pr.hourly(p["rds_single_az_hourly"][engine], cls, f"RDS {engine}")
         hours = h * factor
-        free_hours = 0.0 if multi else pr.free.take("rds_hours", h, cls)
         compute = _line(stack, logical_id, rtype, f"RDS {engine} {cls} {'Multi-AZ' if multi else 'single-AZ'}"
-                        f"{' read replica' if source else ''}", hourly * hours, hourly * free_hours)
-        free_gb = 0.0 if multi else pr.free.take("rds_storage_gb", storage)
+                        f"{' read replica' if source else ''}", hourly * hours)
         gb_price = p["rds_gp3_gb_month"] * factor
-        disk = _line(stack, logical_id, rtype, f"RDS storage {storage} GB gp3", storage * gb_price, free_gb * gb_price)
+        disk = _line(stack, logical_id, rtype, f"RDS storage {storage} GB gp3", storage * gb_price)
         return [compute, disk]
     if rtype == "AWS::ElastiCache::ReplicationGroup":
         node = props.get("CacheNodeType", "")
         nodes = _int(props.get("NumCacheClusters"), 1)
         hourly = pr.hourly(p["elasticache_hourly"], node, "ElastiCache node")
-        free_hours = pr.free.take("elasticache_hours", h * nodes, node)
-        return [_line(stack, logical_id, rtype, f"ElastiCache Redis {nodes} x {node}", hourly * h * nodes, hourly * free_hours)]
+        return [_line(stack, logical_id, rtype, f"ElastiCache Redis {nodes} x {node}", hourly * h * nodes)]
     if rtype == "AWS::ElasticLoadBalancingV2::LoadBalancer":
         subnets = len(props.get("Subnets", []) or []) or 2
-        alb_free = pr.free.take("alb_hours", h)
-        lcu_hours = pr.lcu_baseline * h
-        lcu_free = pr.free.take("alb_lcu_hours", lcu_hours)
-        ip_hours = subnets * h
-        ip_free = pr.free.take("public_ipv4_hours", ip_hours)
-        return [
-            _line(stack, logical_id, rtype, "Application Load Balancer (hours)", p["alb_hourly"] * h, p["alb_hourly"] * alb_free),
-            _line(stack, logical_id, rtype, f"ALB capacity, {pr.lcu_baseline:g} LCU baseline", p["alb_lcu_hourly"] * lcu_hours,
-                  p["alb_lcu_hourly"] * lcu_free),
-            _line(stack, logical_id, rtype, f"ALB public IPv4 x {subnets}", p["public_ipv4_hourly"] * ip_hours,
-                  p["public_ipv4_hourly"] * ip_free),
+        # An internet-facing ALB holds one public IPv4 address per subnet (AZ).
+        lines = [
+            _line(stack, logical_id, rtype, "Application Load Balancer (hours)", p["alb_hourly"] * h),
+            _line(stack, logical_id, rtype, f"ALB public IPv4 x {subnets}", p["public_ipv4_hourly"] * subnets * h),
         ]
+        if pr.lcu_baseline:
+            lines.insert(1, _line(stack, logical_id, rtype, f"ALB capacity, {pr.lcu_baseline:g} LCU baseline",
+                                  p["alb_lcu_hourly"] * pr.lcu_baseline * h))
+        return lines
     if rtype == "AWS::EC2::NatGateway":
-        ip_free = pr.free.take("public_ipv4_hours", h)
         return [
             _line(stack, logical_id, rtype, "NAT gateway (hours; data processing extra)", p["nat_hourly"] * h),
-            _line(stack, logical_id, rtype, "NAT gateway public IPv4", p["public_ipv4_hourly"] * h, p["public_ipv4_hourly"] * ip_free),
+            _line(stack, logical_id, rtype, "NAT gateway public IPv4", p["public_ipv4_hourly"] * h),
         ]
     if rtype == "AWS::CloudWatch::Dashboard":
         free = pr.free.take("cloudwatch_dashboards", 1)
@@ -174,14 +171,11 @@ def _price_group(pr: _Pricer, stack: str, logical_id: str, props: dict, resource
     name = props.get("AutoScalingGroupName")
     where = f" {name}" if isinstance(name, str) else ""
     lines = []
-    free_hours = pr.free.take("ec2_hours", h * count, instance_type)
     lines.append(_line(stack, logical_id, "AWS::AutoScaling::AutoScalingGroup",
-                       f"EC2{where} {count} x {instance_type} (minimum capacity)", hourly * h * count, hourly * free_hours))
-    disk_free = pr.free.take("ebs_gb", disk_gb * count)
+                       f"EC2{where} {count} x {instance_type} (minimum capacity)", hourly * h * count))
     lines.append(_line(stack, logical_id, "AWS::AutoScaling::AutoScalingGroup", f"EBS gp3{where} {count} x {disk_gb} GB",
-                       p["ebs_gp3_gb_month"] * disk_gb * count, p["ebs_gp3_gb_month"] * disk_free))
+                       p["ebs_gp3_gb_month"] * disk_gb * count))
     if public_ip and count:
-        ip_free = pr.free.take("public_ipv4_hours", h * count)
         lines.append(_line(stack, logical_id, "AWS::AutoScaling::AutoScalingGroup", f"Public IPv4{where} x {count}",
-                           p["public_ipv4_hourly"] * h * count, p["public_ipv4_hourly"] * ip_free))
+                           p["public_ipv4_hourly"] * h * count))
     return lines

@@ -1,4 +1,4 @@
-"""Cost estimate data: one line per priced resource, monthly USD, with and without Free Tier."""
+"""Cost estimate data: one line per priced resource, monthly USD, before and after always-free allowances."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -11,7 +11,7 @@ class CostLine:
     resource_type: str
     description: str
     monthly_usd: float
-    free_tier_usd: float = 0.0  # part of monthly_usd the 12-month Free Tier would cover
+    free_tier_usd: float = 0.0  # part of monthly_usd that AWS's always-free allowances (per account) cover
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -38,7 +38,7 @@ class CostEstimate:
         return {
             "region": self.region, "price_region": self.price_region, "source": self.source, "as_of": self.as_of,
             "currency": "USD", "total_monthly_usd": self.total_usd,
-            "total_monthly_usd_with_free_tier": self.free_tier_total_usd,
+            "total_monthly_usd_after_always_free": self.free_tier_total_usd,
             "lines": [line.to_dict() for line in self.lines], "assumptions": self.assumptions,
         }
 
