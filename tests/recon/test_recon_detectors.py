@@ -511,6 +511,18 @@ def test_laravel_queued_jobs_need_a_queue_worker(make_repo, queue, procfile, exp
         assert evidence(plan, "services[1].kind").source == "app/Jobs/SendInvoice.php:4"
 
 
+def test_next_static_export_is_a_static_site(make_repo):
+    plan = analyse_repo(make_repo({
+        "package.json": pkg({"next": "14", "react": "18"}, {"build": "next build", "start": "next start"}),
+        "package-lock.json": "{}", "next.config.mjs": "const nextConfig = {\n  output: 'export',\n};\nexport default nextConfig;\n",
+        "app/page.tsx": "export default function Home() {}\n",
+    }))
+    web = plan.services[0]
+    assert (web.runtime, web.framework, web.port) == ("static", "next", 8080)
+    assert web.build_command == "npm ci && npm run build"
+    assert web.start_command == "python3 -m http.server 8080 --directory out"
+
+
 def test_name_option_and_invalid_name(make_repo):
     from hivemind.errors import ReconError
 

@@ -54,6 +54,19 @@ def line_of(repo: RepoView, rel: str, key: str) -> int | None:
     return hit[0] if hit else None
 
 
+_NEXT_CONFIGS = ("next.config.js", "next.config.mjs", "next.config.ts", "next.config.cjs")
+_STATIC_EXPORT = re.compile(r"""\boutput\s*:\s*['"]export['"]""")
+
+
+def static_export(repo: RepoView, root: str) -> tuple[str, int] | None:
+    """(config file, line) when next.config sets `output: 'export'` (a static site, no server)."""
+    for name in _NEXT_CONFIGS:
+        rel = repo.in_root(root, name)
+        if rel and (hit := repo.first(rel, _STATIC_EXPORT)):
+            return rel, hit[0]
+    return None
+
+
 def package_manager(repo: RepoView, root: str) -> tuple[str, str]:
     """(install command, script runner) for the lockfile the folder has."""
     if repo.in_root(root, "pnpm-lock.yaml"):
@@ -81,6 +94,8 @@ def detect(repo: RepoView, found: Findings) -> None:
         entry = next((repo.in_root(root, f) for f in ENTRY_FILES if repo.in_root(root, f)), None)
         if framework is None and (start_script is None or _DEV_SERVER.search(start_script)):
             continue  # a library or a front-end build: the static detector decides
+        if framework and framework[1] == "next" and static_export(repo, root):
+            continue  # `output: 'export'`: `next build` writes a static site to out/, `next start` refuses it
         files = repo.source_files(root, SOURCE_SUFFIXES, prefer=ENTRY_FILES)
         queue = next((dep for dep in QUEUE_LIBRARIES if dep in deps), None)
         serves_http = framework is not None or any(repo.first(f, _SERVES_HTTP) for f in files)

@@ -11,6 +11,8 @@ BUILDERS = (
     ("astro", "astro", "dist"), ("gatsby", "gatsby", "public"), ("react-scripts", "create-react-app", "build"),
     ("@angular/cli", "angular", "dist"), ("@vue/cli-service", "vue", "dist"), ("vite", "vite", "dist"),
     ("parcel", "parcel", "dist"), ("@11ty/eleventy", "eleventy", "_site"),
+    # Only reached for a static export: the node detector keeps every other Next.js app.
+    ("next", "next", "out"),
 )
 WEB_ROOTS = ("", "public", "site", "www", "_site", "docs", "html")
 PORT = 8080
