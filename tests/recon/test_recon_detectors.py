@@ -523,6 +523,21 @@ def test_next_static_export_is_a_static_site(make_repo):
     assert web.start_command == "python3 -m http.server 8080 --directory out"
 
 
+@pytest.mark.parametrize("root_files", [
+    {"package.json": pkg({}, {"start": "turbo run start", "build": "turbo run build"}, workspaces=["apps/*"])},
+    {"package.json": pkg({}, {"start": "pnpm -r start"}), "pnpm-workspace.yaml": "packages:\n  - apps/*\n"},
+    {"package.json": pkg({}, {"start": "npm run start --workspaces"})},
+])
+def test_workspace_root_that_starts_its_packages_is_not_a_service(make_repo, root_files):
+    plan = analyse_repo(make_repo({
+        **root_files,
+        "apps/api/package.json": pkg({"express": "4"}, {"start": "node index.js"}),
+        "apps/site/index.html": "<h1>site</h1>",
+    }))
+    assert [(s.name, s.runtime, s.root) for s in plan.services] == [("api", "node", "apps/api"),
+                                                                     ("site", "static", "apps/site")]
+
+
 def test_name_option_and_invalid_name(make_repo):
     from hivemind.errors import ReconError
 

@@ -67,6 +67,14 @@ def static_export(repo: RepoView, root: str) -> tuple[str, int] | None:
     return None
 
 
+# Monorepo task runners: a root script that runs them starts other packages, not a server of its own.
+_MONOREPO_RUNNER = re.compile(r"\b(?:turbo|nx|lerna)\s+run\b|\bnx\s+run-many\b|--workspaces?\b|\s-w\s|\bpnpm\s+(?:-r|--recursive|--filter)\b")
+
+
+def _is_workspace_root(repo: RepoView, root: str, package: dict) -> bool:
+    return "workspaces" in package or any(repo.in_root(root, name) for name in ("pnpm-workspace.yaml", "lerna.json"))
+
+
 def package_manager(repo: RepoView, root: str) -> tuple[str, str]:
     """(install command, script runner) for the lockfile the folder has."""
     if repo.in_root(root, "pnpm-lock.yaml"):
@@ -94,6 +102,8 @@ def detect(repo: RepoView, found: Findings) -> None:
         entry = next((repo.in_root(root, f) for f in ENTRY_FILES if repo.in_root(root, f)), None)
         if framework is None and (start_script is None or _DEV_SERVER.search(start_script)):
             continue  # a library or a front-end build: the static detector decides
+        if framework is None and (_is_workspace_root(repo, root, package) or _MONOREPO_RUNNER.search(start_script)):
+            continue  # `turbo run start` starts the workspace's apps, which are found in their own folders
         if framework and framework[1] == "next" and static_export(repo, root):
             continue  # `output: 'export'`: `next build` writes a static site to out/, `next start` refuses it
         files = repo.source_files(root, SOURCE_SUFFIXES, prefer=ENTRY_FILES)
