@@ -50,6 +50,8 @@ def deploy(
         outcome = outcomes.get(name)
         table.add_row(name, stack.status, outcome.result if outcome else "")
     console.print(table)
+    for name in result.engine.deleted if result.engine else ():
+        console.print(f"deleted {name}: no longer in the plan", highlight=False)
     if not result.changed:
         console.print("no changes: every stack is up to date")
     if state.url:

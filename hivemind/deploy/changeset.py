@@ -100,6 +100,7 @@ class StackPreview:
     recreate: bool = False  # a failed first create must be deleted before creating again
     existing_status: str | None = None
     old_template: dict | None = None
+    retire: bool = False  # the stack left the plan: it is deleted after every other stack deployed
 
     @property
     def name(self) -> str:
@@ -141,6 +142,29 @@ def deferred_preview(api: CloudFormationApi, spec: StackSpec) -> StackPreview:
     else:
         preview.changes = template_resources_as_adds(spec)
     return preview
+
+
+def retire_preview(api: CloudFormationApi, name: str, ctx: ChangeSetContext,
+                   after: tuple[str, ...] = ()) -> StackPreview | None:
+    """The deletion of a stack this deployment no longer renders (e.g. the database was removed
+    from the plan), shown as every resource removed; None if there is nothing of ours to delete.
+
+    Only a stack tagged for this very deployment is ever retired; `after` are the stacks that must
+    deploy first (they stop reading the retiring stack's values).
+    """
+    stack = api.describe_stack(name)
+    if stack is None or stack["StackStatus"] in CREATE_STATES or stack["StackStatus"] == "DELETE_COMPLETE":
+        return None
+    tags = {t["Key"]: t["Value"] for t in stack.get("Tags", []) or []}
+    if tags.get("hivemind:deployment") != ctx.deployment_id:
+        return None  # not made by HiveMind for this deployment: never ours to delete
+    status = stack["StackStatus"]
+    if status.endswith("_IN_PROGRESS"):
+        raise DeployError(f"{name} is busy ({status}); wait for CloudFormation to finish and retry")
+    old = template_as_dict(api.get_template(name))
+    changes = [ResourceChange("Remove", lid, r.get("Type", "")) for lid, r in old.get("Resources", {}).items()]
+    return StackPreview(StackSpec(name, {}, after), "DELETE", changes, existing_status=status,
+                        old_template=old, retire=True)
 
 
 def _template_diff(old: dict, new: dict) -> list[ResourceChange]:

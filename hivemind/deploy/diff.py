@@ -13,7 +13,9 @@ from .guard import Violation
 _ACTION_STYLE = {"Add": "green", "Modify": "yellow", "Remove": "red", "Dynamic": "magenta", "Import": "cyan"}
 
 
-def _replacement_cell(replacement: str | None, violation: Violation | None) -> Text:
+def _replacement_cell(action: str, replacement: str | None, violation: Violation | None) -> Text:
+    if violation is not None and action == "Remove":
+        return Text("deleted (stateful!)", style="bold red")
     if violation is not None:
         value = "True" if replacement in (None, "False") else replacement
         return Text(f"{value} (stateful!)", style="bold red")
@@ -26,6 +28,9 @@ def _replacement_cell(replacement: str | None, violation: Violation | None) -> T
 def stack_heading(preview: StackPreview) -> str:
     if preview.no_changes:
         return f"{preview.name}: no changes"
+    if preview.retire:
+        return (f"{preview.name}: will be deleted, no longer in the plan "
+                f"({len(preview.changes)} resource{'s' if len(preview.changes) != 1 else ''})")
     if preview.recreate:
         return f"{preview.name}: will be deleted ({preview.existing_status}) and created again"
     if preview.deferred and preview.change_set_type == "CREATE":
@@ -40,13 +45,14 @@ def change_table(preview: StackPreview, violations: Iterable[Violation] = ()) ->
     flagged = {v.logical_id: v for v in violations if v.stack == preview.name}
     table = Table(title=stack_heading(preview), title_justify="left", expand=False)
     for column in ("Action", "Logical ID", "Type", "Replacement", "Caused by"):
-        table.add_column(column)
+        # Ids and types are what a reviewer greps for: wrap them (CI logs are 80 columns), never cut.
+        table.add_column(column, overflow="fold")
     for change in preview.changes:
         table.add_row(
             Text(change.action, style=_ACTION_STYLE.get(change.action, "")),
             change.logical_id,
             change.resource_type,
-            _replacement_cell(change.replacement, flagged.get(change.logical_id)),
+            _replacement_cell(change.action, change.replacement, flagged.get(change.logical_id)),
             ", ".join(dict.fromkeys(change.causes + (flagged[change.logical_id].properties
                                                      if change.logical_id in flagged else ()))),
         )

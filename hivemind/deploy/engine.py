@@ -21,14 +21,14 @@ from . import guard
 from .cfn import ApiFactory, Cancelled, CloudFormationApi, WaitFailed
 from .changeset import (
     ChangeSetContext, StackPreview, StackSpec, CREATE_STATES, RECREATE_STATES,
-    create_change_set, deferred_preview, discard, stack_status,
+    create_change_set, deferred_preview, discard, retire_preview, stack_status,
 )
 from .errors import DeployError
 from .events import EventTracker, RootCause
 from .progress import DeployProgress
 
-COMPLETED, NO_CHANGES, FAILED, SKIPPED, REFUSED, INTERRUPTED = (
-    "completed", "no changes", "failed", "skipped", "refused", "interrupted")
+COMPLETED, NO_CHANGES, FAILED, SKIPPED, REFUSED, INTERRUPTED, DELETED = (
+    "completed", "no changes", "failed", "skipped", "refused", "interrupted", "deleted")
 
 
 @dataclass
@@ -51,11 +51,15 @@ class EngineResult:
 
     @property
     def ok(self) -> bool:
-        return all(o.result in (COMPLETED, NO_CHANGES) for o in self.outcomes.values())
+        return all(o.result in (COMPLETED, NO_CHANGES, DELETED) for o in self.outcomes.values())
 
     @property
     def changed(self) -> list[str]:
-        return [n for n, o in self.outcomes.items() if o.result == COMPLETED]
+        return [n for n, o in self.outcomes.items() if o.result in (COMPLETED, DELETED)]
+
+    @property
+    def deleted(self) -> list[str]:
+        return [n for n, o in self.outcomes.items() if o.result == DELETED]
 
     @property
     def first_failure(self) -> StackOutcome | None:
@@ -115,10 +119,13 @@ class DeployEngine:
         self._seq_lock = threading.Lock()
 
     # --- preview ---
-    def preview(self, specs: list[StackSpec], *, what_if: bool = False) -> list[StackPreview]:
+    def preview(self, specs: list[StackSpec], *, what_if: bool = False,
+                retire: tuple[str, ...] = ()) -> list[StackPreview]:
         """Change sets for every stack whose dependencies exist; template previews for the rest.
 
         what_if: never delete anything (a failed first create is shown as 'will be re-created').
+        retire: stacks of this deployment the plan no longer renders; those that exist are
+        previewed as deletions that run after every other stack deployed.
         """
         specs = dependency_order(specs)
         api = self._api()
@@ -132,12 +139,20 @@ class DeployEngine:
             return create_change_set(api, spec, self._ctx, allow_recreate=not what_if)
 
         results: list[StackPreview] = []
+        rendered = tuple(s.name for s in specs)
+
+        def retiring(name: str) -> StackPreview | None:
+            return retire_preview(self._api(), name, self._ctx, after=rendered)
+
         with ThreadPoolExecutor(max_workers=self.max_parallel, thread_name_prefix="hm-preview") as pool:
             futures = [pool.submit(one, spec) for spec in specs]
+            futures += [pool.submit(retiring, name) for name in retire if name not in rendered]
             errors: list[BaseException] = []
             for future in futures:
                 try:
-                    results.append(future.result())
+                    preview = future.result()
+                    if preview is not None:
+                        results.append(preview)
                 except (HivemindError, ClientError, BotoCoreError, ResponseParserError) as exc:
                     errors.append(exc)
         if errors:
@@ -224,6 +239,8 @@ class DeployEngine:
         outcome = StackOutcome(name, FAILED, started_seq=self._next_seq())
         api = self._api()
         try:
+            if preview.retire:
+                return self._retire_stack(api, preview, outcome)
             if preview.deferred or preview.recreate or dependency_changed or (
                     preview.change_set_id is None and not preview.no_changes):
                 self._status(name, "creating change set")
@@ -268,6 +285,26 @@ class DeployEngine:
         except Exception as exc:  # noqa: BLE001 - one stack's failure (even a garbled API answer,
             # botocore's ResponseParserError is no BotoCoreError) must not bring down the others.
             outcome.result, outcome.error = FAILED, _error_text(exc)
+        return self._finish(outcome)
+
+    def _retire_stack(self, api: CloudFormationApi, preview: StackPreview, outcome: StackOutcome) -> StackOutcome:
+        """Delete a stack that left the plan (its dependents were updated first); CloudFormation
+        applies the resources' deletion policies (the database's final snapshot)."""
+        name = preview.name
+        outcome.change_set_type, outcome.changes = "DELETE", len(preview.changes)
+        tracker = self._trackers[name] = EventTracker(name)
+        tracker.prime(api.iter_events(name))
+        self._status(name, "deleting")
+        try:
+            api.delete_stack(name)
+        except (ClientError, BotoCoreError, ResponseParserError) as exc:
+            self._fail(api, outcome, _error_text(exc))
+            return self._finish(outcome)
+        except WaitFailed as exc:
+            self._fail(api, outcome, _first_stack_reason(exc.response) or exc.reason)
+            return self._finish(outcome)
+        self._poll_final(api, name)
+        outcome.result, outcome.stack_status = DELETED, "DELETE_COMPLETE"
         return self._finish(outcome)
 
     def _poll_final(self, api: CloudFormationApi, name: str) -> None:

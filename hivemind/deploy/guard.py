@@ -115,11 +115,24 @@ def change_set_violations(preview: StackPreview) -> list[Violation]:
     return found
 
 
+def retire_violations(preview: StackPreview) -> list[Violation]:
+    """A stack leaving the plan takes its stateful resources with it."""
+    why = f"would be deleted with its stack ({preview.name} is no longer in the plan)"
+    # The data itself (database, cache, bucket) first, its secrets and keys after: the refusal names one.
+    stateful = sorted((c for c in preview.changes if c.resource_type in STATEFUL_TYPES),
+                      key=lambda c: c.resource_type in ("AWS::SecretsManager::Secret", "AWS::KMS::Key"))
+    return [Violation(preview.name, c.logical_id, c.resource_type, why) for c in stateful]
+
+
 def find_violations(previews: Iterable[StackPreview], region: str) -> list[Violation]:
     """Every stateful replacement/deletion in these previews, one per resource (template reason first)."""
     seen: dict[tuple[str, str], Violation] = {}
     for preview in previews:
         if preview.no_changes:
+            continue
+        if preview.retire:
+            for v in retire_violations(preview):
+                seen.setdefault((v.stack, v.logical_id), v)
             continue
         for v in template_violations(preview.name, preview.old_template, preview.spec.template, region) \
                 + change_set_violations(preview):
@@ -130,8 +143,9 @@ def find_violations(previews: Iterable[StackPreview], region: str) -> list[Viola
 def refusal(violations: list[Violation]) -> ReplacementRefused:
     first = violations[0]
     more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
+    verb = "delete" if first.why.startswith("would be deleted") else "replace"
     return ReplacementRefused(
-        f"refusing to replace stateful resource {first.logical_id} ({first.resource_type}) in "
+        f"refusing to {verb} stateful resource {first.logical_id} ({first.resource_type}) in "
         f"{first.stack}: {first.why}{more}; rerun with --allow-replacement after taking a snapshot"
     )
 

@@ -14,7 +14,7 @@ from rich.text import Text
 from ..state.redact import redact
 from .events import StackEvent
 
-_STYLE = {"completed": "green", "no changes": "dim", "failed": "bold red", "skipped": "dim", "refused": "bold red"}
+_STYLE = {"completed": "green", "deleted": "green", "no changes": "dim", "failed": "bold red", "skipped": "dim", "refused": "bold red"}
 
 
 @dataclass
@@ -38,7 +38,7 @@ class DeployProgress:
         with self._lock:
             row = self._rows.setdefault(stack, _Row())
             row.status = status
-            if status in ("creating change set", "executing") and row.started is None:
+            if status in ("creating change set", "executing", "deleting") and row.started is None:
                 row.started = time.monotonic()
             if status in _STYLE:
                 row.finished = time.monotonic()

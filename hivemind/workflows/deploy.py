@@ -82,6 +82,17 @@ def _colors(state: DeploymentState) -> tuple[str, ...]:
     return tuple(dict.fromkeys([active, *live]))
 
 
+# Stacks a plan edit can drop (no database/cache left, no web service left). Colour stacks are
+# the lifecycle workflows' business (retiring the idle colour), never retired by a deploy.
+_RETIRABLE = ("network", "data", "edge", "observability")
+
+
+def _retired_stacks(deployment_id: str, rendered: set[str]) -> tuple[str, ...]:
+    """Stacks this deployment may own that the plan no longer renders (the engine checks which
+    exist and carry this deployment's tag)."""
+    return tuple(n for n in (f"{deployment_id}-{s}" for s in _RETIRABLE) if n not in rendered)
+
+
 def _bootstrap_bucket(region: str, *, create: bool) -> str | None:
     """The artifact bucket; for a what-if it is only looked up, never created."""
     from ..artifact import ensure_bootstrap
@@ -139,8 +150,12 @@ def _check_findings(result) -> None:
 
 
 def _confirm(previews: list[StackPreview], console: Console, confirm: Callable[[str], bool] | None) -> bool:
-    changing = [p.name for p in previews if not p.no_changes]
-    question = f"Deploy changes to {len(changing)} stack(s) ({', '.join(changing)})?"
+    changing = [p.name for p in previews if not p.no_changes and not p.retire]
+    retiring = [p.name for p in previews if p.retire]
+    question = f"Deploy changes to {len(changing)} stack(s) ({', '.join(changing)})"
+    if retiring:
+        question += f" and delete {len(retiring)} stack(s) no longer in the plan ({', '.join(retiring)})"
+    question += "?"
     if confirm is not None:
         return confirm(question)
     if not sys.stdin.isatty():
@@ -299,7 +314,8 @@ class _DeployRun:
                               allow_replacement=self.allow_replacement, progress=progress,
                               poll_interval=self.poll_interval, cancel=self.cancel)
         with aws_errors("creating change sets"):
-            previews = engine.preview(specs, what_if=self.what_if)
+            previews = engine.preview(specs, what_if=self.what_if,
+                                      retire=_retired_stacks(plan.name, {s.name for s in specs}))
         result = DeployResult(plan, None if self.what_if else state, previews, what_if=self.what_if)
         proceed = False
         try:
@@ -318,7 +334,7 @@ class _DeployRun:
                 with aws_errors("deleting change sets"):
                     engine.discard(previews)
         if result.violations:
-            self.console.print(f"[yellow]--allow-replacement: replacing {len(result.violations)} stateful "
+            self.console.print(f"[yellow]--allow-replacement: replacing or deleting {len(result.violations)} stateful "
                                "resource(s)[/]")
         if result.cancelled:
             append_history(state, "deploy", "cancelled at confirmation", status=previous_status
@@ -335,6 +351,8 @@ class _DeployRun:
             self.cancel.set()
             raise
         state.active_color = color
+        for name in result.engine.deleted:
+            state.stacks.pop(name, None)  # gone on purpose, not "MISSING"
 
         # verifying: read back stacks, outputs, URL and dashboard from CloudFormation.
         self._step(S.VERIFYING)
