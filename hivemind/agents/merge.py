@@ -34,6 +34,7 @@ SECRET_ENV = re.compile(r"(SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|PRIVATE|CREDENT
 _TOKEN = re.compile(r"\[(\d+)\]|\.?([A-Za-z_][A-Za-z0-9_]*)")
 DESCRIPTION_SOURCE = "description"
 COMMAND_FIELDS = frozenset({"build_command", "start_command"})
+MAX_CITED_LINES = 20
 _MISSING = object()
 
 
@@ -188,13 +189,16 @@ def supports_command(text: str, command: str) -> bool:
 
 
 def cited_text(source: str, sandbox: RepoSandbox, description: str) -> str:
-    """The text a checked source points at: the user's description or one repository line."""
+    """The text a checked source points at: the user's description, one repository line, or the
+    lines of a `path:first-last` range (at most MAX_CITED_LINES of them)."""
     source = source.strip()
     if source == DESCRIPTION_SOURCE:
         return description
-    path, line = re.fullmatch(r"(.+?):(\d+)(?:-\d+)?", source).groups()
+    path, first, last = re.fullmatch(r"(.+?):(\d+)(?:-(\d+))?", source).groups()
     lines = sandbox.lines(sandbox.resolve(path)) or []
-    return lines[int(line) - 1] if 0 < int(line) <= len(lines) else ""
+    start = int(first)
+    end = min(int(last or first), start + MAX_CITED_LINES - 1)
+    return " ".join(lines[start - 1:end])
 
 
 def _secret_env_keys(tokens: list[str | int], value: object) -> list[str]:

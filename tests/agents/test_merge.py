@@ -136,6 +136,8 @@ def test_identity_secrets_and_noops_are_refused(node_repo):
     ("build_command", "npm ci && npm run build", "src/server.js:2", "", False),
     ("build_command", "npm ci && npm run build", "description", "build it with npm run build", True),
     ("start_command", "npm run jobs", "description", "payments API", False),
+    ("start_command", "node src/jobs.js", "package.json:2-6", "", True),  # a range that holds the line
+    ("start_command", "node src/jobs.js", "package.json:2-4", "", False),
 ])
 def test_a_command_needs_a_citation_that_shows_it(node_repo, field, command, source, description, accepted):
     plan, report = merge(node_repo, change(f"services[0].{field}", command, source), description=description)
