@@ -5,6 +5,9 @@ a colour stack can be deleted while the edge, network and data stacks live on.
 """
 from __future__ import annotations
 
+import hashlib
+import re
+
 STACK_KINDS = ("network", "data", "edge", "app", "observability")
 
 
@@ -68,9 +71,19 @@ def replica_identifier(plan_name: str, index: int) -> str:
     return f"{plan_name}-db-replica-{index}"
 
 
+def fit(base: str, limit: int, *, single_hyphens: bool = False) -> str:
+    """`base` if it is a valid name within `limit` characters, else a prefix of it plus a short hash
+    of the whole, so that two deployments whose names share a long prefix never collide."""
+    clean = re.sub("-{2,}", "-", base) if single_hyphens else base
+    if clean == base and len(base) <= limit:
+        return base
+    digest = hashlib.sha256(base.encode()).hexdigest()[:6]
+    return f"{clean[:limit - 7].rstrip('-')}-{digest}"
+
+
 def cache_group_id(plan_name: str) -> str:
-    # ElastiCache replication group ids are at most 40 characters.
-    return f"{plan_name[:34]}-redis"
+    # ElastiCache replication group ids: at most 40 characters, no '--', no trailing '-'.
+    return f"{fit(plan_name, 34, single_hyphens=True)}-redis"
 
 
 def group_name(plan_name: str, service: str, color: str) -> str:
@@ -87,4 +100,10 @@ def dashboard_name(plan_name: str) -> str:
 
 
 def xray_group_name(plan_name: str) -> str:
-    return f"hivemind-{plan_name}"
+    # X-Ray group names are at most 32 characters (plan names up to 40).
+    return fit(f"hivemind-{plan_name}", 32)
+
+
+def xray_sampling_rule_name(plan_name: str) -> str:
+    # Sampling rule names are at most 32 characters.
+    return fit(f"hm-{plan_name}", 32)

@@ -37,7 +37,7 @@ class ObservabilityStack(HivemindStack):
                           filter_expression=f'annotation.deployment = "{plan.name}" OR service("{plan.name}")',
                           insights_configuration=xray.CfnGroup.InsightsConfigurationProperty(insights_enabled=True))
             xray.CfnSamplingRule(self, "XraySampling", sampling_rule=xray.CfnSamplingRule.SamplingRuleProperty(
-                rule_name=f"hm-{plan.name}"[:32], priority=1000, fixed_rate=0.05 if plan.stage == "production" else 0.2,
+                rule_name=names.xray_sampling_rule_name(plan.name), priority=1000, fixed_rate=0.05 if plan.stage == "production" else 0.2,
                 reservoir_size=1, service_name="*", service_type="*", host="*", http_method="*", url_path="*",
                 resource_arn="*", version=1))
         self.monitor = ServiceMonitor(
