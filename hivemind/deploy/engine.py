@@ -162,6 +162,8 @@ class DeployEngine:
             if isinstance(first, HivemindError):
                 raise first
             raise DeployError(f"creating change sets: {_error_text(first)}") from None
+        for preview in results:
+            guard.fill_replacement(preview, self.region)
         return results
 
     def discard(self, previews: list[StackPreview]) -> None:
@@ -247,6 +249,7 @@ class DeployEngine:
                 if preview.change_set_id:
                     discard(api, preview)  # made before its dependencies changed: stale values
                 preview = create_change_set(api, preview.spec, self._ctx)
+                guard.fill_replacement(preview, self.region)
                 violations = guard.find_violations([preview], self.region)
                 if violations and not self.allow_replacement:
                     discard(api, preview)

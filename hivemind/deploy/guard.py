@@ -7,6 +7,7 @@ The second catches what a change set reports late, vaguely, or (on moto) not at 
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 from typing import Iterable
@@ -98,6 +99,25 @@ def template_violations(stack: str, old_template: dict | None, new_template: dic
                 tuple(changed),
             ))
     return found
+
+
+def fill_replacement(preview: StackPreview, region: str) -> None:
+    """Give every Modify that says nothing about replacement (a preview made from the template
+    diff, or an endpoint that omits it) the schema's answer: True when a create-only property
+    changes, else False; and name the changed properties when the change lists none."""
+    old_resources = (preview.old_template or {}).get("Resources", {})
+    new_resources = preview.spec.template.get("Resources", {})
+    for i, change in enumerate(preview.changes):
+        old, new = old_resources.get(change.logical_id), new_resources.get(change.logical_id)
+        if change.action != "Modify" or change.replacement is not None or old is None or new is None:
+            continue
+        before, after = old.get("Properties", {}), new.get("Properties", {})
+        create_only = ["/".join(path) for path in create_only_properties(change.resource_type, region)
+                       if _value_at(before, path) != _value_at(after, path)]
+        changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+        preview.changes[i] = dataclasses.replace(
+            change, replacement="True" if create_only else "False",
+            causes=change.causes or tuple(create_only or changed))
 
 
 def change_set_violations(preview: StackPreview) -> list[Violation]:
