@@ -11,8 +11,9 @@ from pathlib import Path
 from .walk import DEFAULT_MAX_BYTES, iter_repo_relpaths, read_text_bounded
 
 # Files whose folder is an application root (one service, or several with a Procfile).
+# Not manage.py: a Django project often sits in a subfolder of the folder with its requirements.
 MANIFESTS = frozenset({
-    "package.json", "requirements.txt", "pyproject.toml", "Pipfile", "setup.py", "manage.py",
+    "package.json", "requirements.txt", "pyproject.toml", "Pipfile", "setup.py",
     "go.mod", "pom.xml", "build.gradle", "build.gradle.kts", "Gemfile", "composer.json",
     "Dockerfile", "Procfile",
 })

@@ -538,6 +538,23 @@ def test_workspace_root_that_starts_its_packages_is_not_a_service(make_repo, roo
                                                                      ("site", "static", "apps/site")]
 
 
+def test_django_project_in_a_subfolder_of_its_requirements_is_one_service(make_repo):
+    plan = analyse_repo(make_repo({
+        "requirements.txt": "Django==5.0\ngunicorn\ncelery[redis]\npsycopg2-binary\n",
+        "backend/manage.py": "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'proj.settings')\n",
+        "backend/proj/__init__.py": "", "backend/proj/wsgi.py": "application = get_wsgi_application()\n",
+        "backend/proj/celery.py": "from celery import Celery\napp = Celery('proj')\n",
+        "backend/proj/urls.py": "urlpatterns = [path('healthz/', health)]\n",
+        "backend/proj/settings.py": "DATABASES = {'default': {'ENGINE': 'django.db.backends.postgresql'}}\n",
+    }))
+    assert [(s.name, s.root) for s in plan.services] == [("web", "."), ("worker", ".")]
+    web, worker = plan.services
+    assert web.start_command == "gunicorn --chdir backend proj.wsgi:application --bind 0.0.0.0:8000"
+    assert web.build_command == "pip install -r requirements.txt" and web.health_check_path == "/healthz/"
+    assert worker.start_command == "celery --workdir backend -A proj worker --loglevel=INFO"
+    assert plan.database.engine == "postgres"
+
+
 def test_name_option_and_invalid_name(make_repo):
     from hivemind.errors import ReconError
 

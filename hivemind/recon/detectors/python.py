@@ -73,16 +73,31 @@ def install_command(repo: RepoView, root: str) -> str:
 
 
 def detect(repo: RepoView, found: Findings) -> None:
-    roots = sorted({parent_of(rel) for rel in repo.named(*ROOT_MARKERS)})
+    manifest_roots = {parent_of(rel) for rel in repo.named(*MANIFEST_NAMES)}
+    # A Django project in a subfolder (backend/manage.py) of the folder holding its requirements
+    # belongs to that folder's service: the requirements must ship with it.
+    manage_files = sorted(repo.named("manage.py"), key=lambda rel: (rel.count("/"), rel))
+    manage_owner = {rel: _nearest(parent_of(rel), manifest_roots) or parent_of(rel) for rel in manage_files}
+    roots = sorted(manifest_roots | set(manage_owner.values()))
     for root in roots:
         if not is_app_path(root):
             continue
         deps = {pkg: where for pkg in (*WEB_FRAMEWORKS, *SERVERS, *WORKERS)
                 if (where := dependency_line(repo, root, pkg))}
-        manage = repo.in_root(root, "manage.py")
+        manage = next((rel for rel in manage_files if manage_owner[rel] == root), None)
         files = repo.source_files(root, (".py",), prefer=ENTRY_FILES)
         _detect_web(repo, found, root, deps, manage, files)
-        _detect_worker(repo, found, root, deps, files)
+        _detect_worker(repo, found, root, deps, files, manage)
+
+
+def _nearest(directory: str, roots: set[str]) -> str | None:
+    """The closest folder at or above `directory` that is in `roots`."""
+    while True:
+        if directory in roots:
+            return directory
+        if directory == ".":
+            return None
+        directory = parent_of(directory)
 
 
 def _detect_web(repo, found, root, deps, manage, files) -> None:
@@ -105,7 +120,7 @@ def _detect_web(repo, found, root, deps, manage, files) -> None:
     draft.claim("runtime", "python", manifest, line, "Python manifest present", Rank.MANIFEST)
     draft.claim("framework", framework, manifest, line, why, Rank.MANIFEST)
     draft.claim("build_command", install_command(repo, root), manifest, None, "install requirements", Rank.SCRIPT)
-    _start_command(repo, draft, root, framework, deps, files)
+    _start_command(repo, draft, root, framework, deps, files, manage)
 
     if hit := port_in_code(repo, files, "py"):
         port, path, line, why = hit
@@ -115,14 +130,20 @@ def _detect_web(repo, found, root, deps, manage, files) -> None:
     draft.claim("port", DEFAULT_PORTS[framework], None, None, f"{framework} default port", Rank.DEFAULT)
 
 
-def _start_command(repo, draft: ServiceDraft, root, framework, deps, files) -> None:
+def _start_command(repo, draft: ServiceDraft, root, framework, deps, files, manage=None) -> None:
     if framework == "django":
-        wsgi = next((f for f in files if f.endswith("/wsgi.py") or f == "wsgi.py"), None)
+        # The project's modules are imported from manage.py's folder, which may be a subfolder.
+        project = parent_of(manage) if manage else root
+        sub = "" if project == root else (project if root == "." else project[len(root) + 1:])
+        inside = [f for f in files if project == "." or f.startswith(project + "/")]
+        wsgi = next((f for f in inside if f.endswith("/wsgi.py") or f == "wsgi.py"), None)
         if wsgi and "gunicorn" in deps:
-            draft.claim("start_command", f"gunicorn {module_of(root, wsgi)}:application --bind 0.0.0.0:{{port}}",
+            chdir = f"--chdir {sub} " if sub else ""
+            draft.claim("start_command", f"gunicorn {chdir}{module_of(project, wsgi)}:application --bind 0.0.0.0:{{port}}",
                         wsgi, None, "Django WSGI module served by gunicorn", Rank.DEFAULT - 10)
         else:
-            draft.claim("start_command", "python manage.py runserver 0.0.0.0:{port}", join(root, "manage.py"), None,
+            draft.claim("start_command", f"python {join(sub or '.', 'manage.py')} runserver 0.0.0.0:{{port}}",
+                        manage or join(root, "manage.py"), None,
                         "Django development server (add gunicorn to requirements for production)", Rank.DEFAULT - 10)
         return
     found_app = find_object(repo, files, _APP_OBJECTS.get(framework, _APP_OBJECTS["wsgi"]))
@@ -148,7 +169,7 @@ def _start_command(repo, draft: ServiceDraft, root, framework, deps, files) -> N
     draft.claim("start_command", command, rel, line, why, Rank.DEFAULT - 10)
 
 
-def _detect_worker(repo, found, root, deps, files) -> None:
+def _detect_worker(repo, found, root, deps, files, manage=None) -> None:
     worker = next((w for w in WORKERS if w in deps), None)
     if worker is None:
         return
@@ -158,7 +179,12 @@ def _detect_worker(repo, found, root, deps, files) -> None:
     if worker == "celery":
         if hit := find_object(repo, files, _CELERY_APP):
             rel, line, _ = hit
-            module, src = split_src(module_of(root, rel))
+            project = parent_of(manage) if manage else root
+            if project != root and rel.startswith(project + "/"):
+                # A Django project in a subfolder: import it from there, as manage.py does.
+                module, src = module_of(project, rel), project if root == "." else project[len(root) + 1:]
+            else:
+                module, src = split_src(module_of(root, rel))
             # `-A proj` finds proj.celery (Django layout); a top-level tasks.py is `-A tasks`.
             if module.endswith(".celery"):
                 module = module.rsplit(".", 1)[0]
