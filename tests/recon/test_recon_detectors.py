@@ -555,6 +555,21 @@ def test_django_project_in_a_subfolder_of_its_requirements_is_one_service(make_r
     assert plan.database.engine == "postgres"
 
 
+def test_go_module_with_several_binaries_gets_one_service_each(make_repo):
+    plan = analyse_repo(make_repo({
+        "go.mod": "module example.com/shop\n\ngo 1.22\n",
+        "cmd/api/main.go": 'package main\n\nimport "net/http"\n\nfunc main() {\n\thttp.HandleFunc("/healthz", nil)\n'
+                           '\thttp.ListenAndServe(":8090", nil)\n}\n',
+        "cmd/worker/main.go": "package main\n\nfunc main() {\n\tfor {\n\t}\n}\n",
+        "internal/store/store.go": "package store\n",
+    }))
+    assert [(s.name, s.kind, s.port, s.build_command, s.start_command) for s in plan.services] == [
+        ("web", "web", 8090, "go build -o bin/api ./cmd/api", "./bin/api"),
+        ("worker", "worker", None, "go build -o bin/worker ./cmd/worker", "./bin/worker")]
+    assert plan.services[0].health_check_path == "/healthz"
+    assert evidence(plan, "services[1].kind").source == "cmd/worker/main.go:1"
+
+
 def test_name_option_and_invalid_name(make_repo):
     from hivemind.errors import ReconError
 
