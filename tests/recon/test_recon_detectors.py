@@ -562,6 +562,7 @@ def test_go_module_with_several_binaries_gets_one_service_each(make_repo):
                            '\thttp.ListenAndServe(":8090", nil)\n}\n',
         "cmd/worker/main.go": "package main\n\nfunc main() {\n\tfor {\n\t}\n}\n",
         "internal/store/store.go": "package store\n",
+        "tools/gen/main.go": "package main\n\nfunc main() {}\n",  # a code generator, not a service
     }))
     assert [(s.name, s.kind, s.port, s.build_command, s.start_command) for s in plan.services] == [
         ("web", "web", 8090, "go build -o bin/api ./cmd/api", "./bin/api"),

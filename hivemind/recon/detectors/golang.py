@@ -27,7 +27,9 @@ def detect(repo: RepoView, found: Findings) -> None:
         main = next((f for f in files if repo.first(f, _MAIN_PACKAGE)), None)  # main.go is tried first
         if main is None:
             continue  # a library module
-        mains = _main_packages(repo, files)
+        # Go's convention for several binaries is cmd/<name>; a main elsewhere (tools/gen) is a helper.
+        cmd = "cmd" if root == "." else f"{root}/cmd"
+        mains = {d: f for d, f in _main_packages(repo, files).items() if parent_of(d) == cmd}
         if len(mains) > 1:
             _several_binaries(repo, found, root, rel, files, mains)
             continue
