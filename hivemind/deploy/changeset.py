@@ -43,6 +43,11 @@ class StackSpec:
         # Compact and deterministic: identical templates give identical bodies (no-op detection).
         return json.dumps(self.template, separators=(",", ":"))
 
+    @property
+    def needs_upload(self) -> bool:
+        """Too big to send inline: CloudFormation must read it from S3."""
+        return len(self.body.encode("utf-8")) > TEMPLATE_BODY_LIMIT
+
 
 @dataclass(frozen=True)
 class ResourceChange:
@@ -101,6 +106,7 @@ class StackPreview:
     existing_status: str | None = None
     old_template: dict | None = None
     retire: bool = False  # the stack left the plan: it is deleted after every other stack deployed
+    note: str | None = None  # why this preview comes from the template, not from a change set
 
     @property
     def name(self) -> str:
@@ -206,7 +212,7 @@ def create_change_set(api: CloudFormationApi, spec: StackSpec, ctx: ChangeSetCon
 
     body = spec.body
     template_arg = {"TemplateBody": body}
-    if len(body.encode("utf-8")) > TEMPLATE_BODY_LIMIT:
+    if spec.needs_upload:
         if ctx.upload_template is None:
             raise DeployError(f"{spec.name}: template is {len(body)} bytes (over CloudFormation's "
                               f"{TEMPLATE_BODY_LIMIT}) and no artifact bucket was given to upload it")

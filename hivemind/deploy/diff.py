@@ -28,6 +28,9 @@ def _replacement_cell(action: str, replacement: str | None, violation: Violation
 def stack_heading(preview: StackPreview) -> str:
     if preview.no_changes:
         return f"{preview.name}: no changes"
+    if preview.note:
+        verb = "will be created" if preview.change_set_type == "CREATE" else "will be updated"
+        return f"{preview.name}: {verb}, {preview.note}"
     if preview.retire:
         return (f"{preview.name}: will be deleted, no longer in the plan "
                 f"({len(preview.changes)} resource{'s' if len(preview.changes) != 1 else ''})")

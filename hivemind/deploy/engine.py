@@ -20,7 +20,7 @@ from ..errors import HivemindError
 from . import guard
 from .cfn import ApiFactory, Cancelled, CloudFormationApi, WaitFailed
 from .changeset import (
-    ChangeSetContext, StackPreview, StackSpec, CREATE_STATES, RECREATE_STATES,
+    ChangeSetContext, StackPreview, StackSpec, CREATE_STATES, RECREATE_STATES, TEMPLATE_BODY_LIMIT,
     create_change_set, deferred_preview, discard, retire_preview, stack_status,
 )
 from .errors import DeployError
@@ -136,6 +136,13 @@ class DeployEngine:
             api = self._api()
             if any(dep in statuses and dep not in deployed for dep in spec.dependencies):
                 return deferred_preview(api, spec)
+            if what_if and spec.needs_upload and self._ctx.upload_template is None:
+                # A fresh account has no artifact bucket yet (the deploy creates it) and a
+                # preview creates nothing: show this stack from its template instead.
+                preview = deferred_preview(api, spec)
+                preview.note = (f"previewed from the template: it is over CloudFormation's {TEMPLATE_BODY_LIMIT} "
+                                "byte inline limit and the artifact bucket does not exist yet")
+                return preview
             return create_change_set(api, spec, self._ctx, allow_recreate=not what_if)
 
         results: list[StackPreview] = []
