@@ -149,8 +149,11 @@ def _price(pr: _Pricer, stack: str, logical_id: str, resource: dict, resources: 
         free = pr.free.take("cloudwatch_dashboards", 1)
         return [_line(stack, logical_id, rtype, "CloudWatch dashboard", p["cloudwatch_dashboard_month"], free * p["cloudwatch_dashboard_month"])]
     if rtype == "AWS::CloudWatch::Alarm":
-        free = pr.free.take("cloudwatch_alarms", 1)
-        return [_line(stack, logical_id, rtype, "CloudWatch alarm", p["cloudwatch_alarm_month"], free * p["cloudwatch_alarm_month"])]
+        # Billed per alarm metric: a metric-math alarm pays for every metric its expression reads.
+        metrics = sum(1 for m in props.get("Metrics", []) or [] if "MetricStat" in m) or 1
+        free = pr.free.take("cloudwatch_alarms", metrics)
+        label = "CloudWatch alarm" if metrics == 1 else f"CloudWatch alarm ({metrics} metrics)"
+        return [_line(stack, logical_id, rtype, label, p["cloudwatch_alarm_month"] * metrics, free * p["cloudwatch_alarm_month"])]
     if rtype == "AWS::SecretsManager::Secret":
         return [_line(stack, logical_id, rtype, "Secrets Manager secret", p["secret_month"])]
     return []

@@ -97,3 +97,15 @@ def test_regional_prices_and_fallback():
     assert far.price_region == "us-east-1" and "us-east-1 prices used" in far.assumptions[0]
     unknown = estimate([("s", _asg_template("x9.huge", 1))], "us-east-1")
     assert any("x9.huge" in note for note in unknown.assumptions)
+
+
+def test_metric_math_alarm_is_billed_per_metric():
+    stat = {"Metric": {"MetricName": "HTTPCode_ELB_5XX_Count", "Namespace": "AWS/ApplicationELB"}, "Period": 300, "Stat": "Sum"}
+    template = {"Resources": {"Alarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {"Metrics": [
+        {"Id": "expr", "Expression": "elb + targets"},
+        {"Id": "elb", "MetricStat": stat, "ReturnData": False},
+        {"Id": "targets", "MetricStat": stat, "ReturnData": False},
+    ]}}}}
+    line = estimate([("o", template)], "us-east-1").lines[0]
+    assert line.description == "CloudWatch alarm (2 metrics)"
+    assert line.monthly_usd == pytest.approx(2 * price_table()["regions"]["us-east-1"]["cloudwatch_alarm_month"])
