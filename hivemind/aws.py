@@ -42,6 +42,12 @@ DEFAULT_REGION = "us-east-1"
 class AwsError(HivemindError):
     """AWS unreachable, no credentials, or an API call refused: one line for the user."""
 
+    def __init__(self, message: str, *, exit_code: int | None = None):
+        # API messages and endpoint URLs are not ours: they may echo a credential back.
+        from .state.redact import redact
+
+        super().__init__(redact(message), exit_code=exit_code)
+
 
 @functools.lru_cache(maxsize=8)
 def _session(region: str) -> boto3.session.Session:

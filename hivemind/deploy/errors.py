@@ -9,6 +9,12 @@ class DeployError(HivemindError):
 
     exit_code = 1
 
+    def __init__(self, message: str, *, exit_code: int | None = None):
+        # Carries CloudFormation's own reasons, which may quote a property value: mask secrets.
+        from ..state.redact import redact
+
+        super().__init__(redact(message), exit_code=exit_code)
+
 
 class ReplacementRefused(HivemindError):
     """The change would replace or delete a stateful resource and --allow-replacement was not given."""
