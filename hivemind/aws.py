@@ -46,7 +46,7 @@ class AwsError(HivemindError):
         # API messages and endpoint URLs are not ours: they may echo a credential back.
         from .state.redact import redact
 
-        super().__init__(redact(message), exit_code=exit_code)
+        super().__init__(" ".join(redact(message).split()), exit_code=exit_code)
 
 
 @functools.lru_cache(maxsize=8)
@@ -92,4 +92,10 @@ def aws_errors(action: str) -> Iterator[None]:
         raise AwsError(f"{action}: cannot reach AWS endpoint ({exc.__class__.__name__}: {exc})") from None
     except ClientError as exc:
         err = exc.response.get("Error", {})
-        raise AwsError(f"{action}: {err.get('Code', 'Error')}: {err.get('Message', str(exc))}") from None
+        message = str(err.get("Message", exc))
+        if message.lstrip().startswith("<"):
+            # An HTML error page (a proxy, or an endpoint that is not AWS): its markup helps nobody.
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", err.get("Code", "?"))
+            raise AwsError(f"{action}: the endpoint answered HTTP {status} with an HTML page, "
+                           "not an AWS response (check AWS_ENDPOINT_URL and the region)") from None
+        raise AwsError(f"{action}: {err.get('Code', 'Error')}: {message}") from None

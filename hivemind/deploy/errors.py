@@ -13,7 +13,7 @@ class DeployError(HivemindError):
         # Carries CloudFormation's own reasons, which may quote a property value: mask secrets.
         from ..state.redact import redact
 
-        super().__init__(redact(message), exit_code=exit_code)
+        super().__init__(" ".join(redact(message).split()), exit_code=exit_code)
 
 
 class ReplacementRefused(HivemindError):

@@ -34,3 +34,22 @@ def test_deploy_errors_quoting_cloudformation_are_redacted():
                         "token=ghp_abcdefghijklmnopqrstuvwxyz0123456789")
     assert "ghp_" not in str(error) and "token=***" in str(error)
     assert error.exit_code == 1
+
+
+def test_an_html_error_page_becomes_one_line():
+    # moto answers an unknown region with a Flask 500 page; a corporate proxy does the same.
+    page = "<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n<h1>Internal Server Error</h1>"
+    with pytest.raises(AwsError) as exc:
+        with aws_errors("listing deployments in SSM"):
+            raise ClientError({"Error": {"Code": "500", "Message": page},
+                               "ResponseMetadata": {"HTTPStatusCode": 500}}, "GetParametersByPath")
+    assert str(exc.value) == ("listing deployments in SSM: the endpoint answered HTTP 500 with an HTML page, "
+                              "not an AWS response (check AWS_ENDPOINT_URL and the region)")
+
+
+def test_multi_line_messages_are_flattened():
+    assert str(DeployError("a\n  b\tc")) == "a b c"
+    with pytest.raises(AwsError) as exc:
+        with aws_errors("x"):
+            raise ClientError({"Error": {"Code": "ValidationError", "Message": "line one\nline two"}}, "Op")
+    assert str(exc.value) == "x: ValidationError: line one line two"
