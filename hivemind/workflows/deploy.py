@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError
 from botocore.parsers import ResponseParserError
 from rich.console import Console
 
@@ -94,20 +94,11 @@ def _retired_stacks(deployment_id: str, rendered: set[str]) -> tuple[str, ...]:
 
 
 def _bootstrap_bucket(region: str, *, create: bool) -> str | None:
-    """The artifact bucket; for a what-if it is only looked up, never created."""
-    from ..artifact import ensure_bootstrap
-    from ..artifact.bootstrap import BOOTSTRAP_STACK
+    """The artifact bucket; for a what-if it is only looked up, never created nor updated (an
+    older bootstrap version is brought up to date by the next real deploy)."""
+    from ..artifact.bootstrap import ensure_bootstrap, find_bootstrap_bucket
 
-    if not create:
-        cfn = client("cloudformation", region)
-        with aws_errors("looking up the HiveMind bootstrap stack"):
-            try:
-                cfn.describe_stacks(StackName=BOOTSTRAP_STACK)
-            except ClientError as exc:
-                if "does not exist" in exc.response.get("Error", {}).get("Message", ""):
-                    return None
-                raise
-    return ensure_bootstrap(region)
+    return ensure_bootstrap(region) if create else find_bootstrap_bucket(region)
 
 
 def _template_uploader(bucket: str, deployment_id: str, region: str) -> Callable[[str, str], str]:
