@@ -13,7 +13,7 @@ from typing import Callable
 
 from botocore.exceptions import ClientError
 
-from .cfn import CloudFormationApi, WaitFailed
+from .cfn import Cancelled, CloudFormationApi, WaitFailed
 from .errors import DeployError
 
 # CloudFormation's limit for an inline TemplateBody; bigger templates go by TemplateURL.
@@ -234,6 +234,9 @@ def create_change_set(api: CloudFormationApi, spec: StackSpec, ctx: ChangeSetCon
     preview.change_set_id = created["Id"]
     try:
         api.wait_change_set(created["Id"], spec.name)
+    except Cancelled:
+        discard(api, preview)  # interrupted: the change set is nobody's now
+        raise
     except WaitFailed as exc:
         reason = exc.response.get("StatusReason") or exc.reason
         if _is_no_change(reason):

@@ -155,13 +155,17 @@ class DeployEngine:
             futures = [pool.submit(one, spec) for spec in specs]
             futures += [pool.submit(retiring, name) for name in retire if name not in rendered]
             errors: list[BaseException] = []
-            for future in futures:
-                try:
-                    preview = future.result()
-                    if preview is not None:
-                        results.append(preview)
-                except (HivemindError, ClientError, BotoCoreError, ResponseParserError) as exc:
-                    errors.append(exc)
+            try:
+                for future in futures:
+                    try:
+                        preview = future.result()
+                        if preview is not None:
+                            results.append(preview)
+                    except (HivemindError, ClientError, BotoCoreError, ResponseParserError) as exc:
+                        errors.append(exc)
+            except KeyboardInterrupt:
+                self._abandon_preview(pool, futures)
+                raise
         if errors:
             # Leave nothing behind: the previews that did succeed are discarded.
             self.discard(results)
@@ -172,6 +176,19 @@ class DeployEngine:
         for preview in results:
             guard.fill_replacement(preview, self.region)
         return results
+
+    def _abandon_preview(self, pool: ThreadPoolExecutor, futures: list[Future]) -> None:
+        """Ctrl-C while change sets are being made: start no more, let the running ones stop
+        (their waits see the cancel), and delete every change set already made."""
+        self.cancel.set()
+        for future in futures:
+            future.cancel()
+        pool.shutdown(wait=True)
+        made = [f.result() for f in futures if f.done() and not f.cancelled() and f.exception() is None]
+        try:
+            self.discard([p for p in made if p is not None])
+        except (HivemindError, ClientError, BotoCoreError):
+            pass  # best effort: the interrupt is what the user must see
 
     def discard(self, previews: list[StackPreview]) -> None:
         api = self._api()
