@@ -143,10 +143,11 @@ def _check_findings(result) -> None:
 def _confirm(previews: list[StackPreview], console: Console, confirm: Callable[[str], bool] | None) -> bool:
     changing = [p.name for p in previews if not p.no_changes and not p.retire]
     retiring = [p.name for p in previews if p.retire]
-    question = f"Deploy changes to {len(changing)} stack(s) ({', '.join(changing)})"
+    parts = [f"deploy changes to {len(changing)} stack(s) ({', '.join(changing)})"] if changing else []
     if retiring:
-        question += f" and delete {len(retiring)} stack(s) no longer in the plan ({', '.join(retiring)})"
-    question += "?"
+        parts.append(f"delete {len(retiring)} stack(s) no longer in the plan ({', '.join(retiring)})")
+    question = " and ".join(parts) + "?"
+    question = question[0].upper() + question[1:]
     if confirm is not None:
         return confirm(question)
     if not sys.stdin.isatty():
