@@ -138,9 +138,15 @@ def refresh_from_cloudformation(state: DeploymentState) -> DeploymentState:
                     del state.stacks[name]
                 else:
                     state.stacks[name] = StackState(status=MISSING, outputs={}, last_updated=None)
+        # The last known URL stands in for a lookup that found nothing, but only while the edge
+        # stack (the load balancer) exists: without it there is no URL any more.
+        edge = state.stacks.get(f"{state.id}-edge")
+        known = state.url if edge is not None and edge.status != MISSING else None
         if state.stacks:
-            state.url = _url_from_outputs(state) or _url_from_load_balancer(state, cfn) or state.url
+            state.url = _url_from_outputs(state) or _url_from_load_balancer(state, cfn) or known
             state.dashboard_url = _dashboard(state, cfn) or state.dashboard_url
+        else:
+            state.url = None
     _reconcile_interrupted(state)
     return state
 

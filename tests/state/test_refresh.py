@@ -169,3 +169,18 @@ def test_status_works_for_a_principal_that_cannot_write_ssm(cfn, make_plan, monk
     shown = refresh.current_status("orders-api")
     assert shown.stacks["orders-api-edge"].status == "CREATE_COMPLETE"
     assert "orders-api-edge" in state_path("orders-api").read_text()  # cached locally all the same
+
+
+def test_no_edge_stack_no_url(cfn, make_plan):
+    # The web service left the plan and its edge stack was deleted: the old ALB URL must not linger.
+    cfn.create_stack(StackName="orders-api-edge", TemplateBody=edge_template(), Tags=tags("orders-api"))
+    state = refresh_from_cloudformation(DeploymentState.new(make_plan()))
+    assert state.url == f"http://{_alb_dns()}"
+    state.status = DeploymentStatus.COMPLETED
+    cfn.delete_stack(StackName="orders-api-edge")
+    refresh_from_cloudformation(state)
+    assert state.stacks["orders-api-edge"].status == "MISSING" and state.url is None
+    del state.stacks["orders-api-edge"]  # a deploy that retired it forgets it altogether
+    state.url = "http://stale.example.com"
+    refresh_from_cloudformation(state)
+    assert state.url is None
