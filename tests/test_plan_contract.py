@@ -59,3 +59,30 @@ def test_worker_with_port_rejected():
         DeploymentPlan.model_validate(
             {"name": "jobs", "services": [{"name": "w", "kind": "worker", "runtime": "python", "port": 80}]}
         )
+
+
+@pytest.mark.parametrize("env", [
+    {"DB_PASSWORD": "hunter2-very-secret"},
+    {"STRIPE_API_KEY": "sk_live_abc"},
+    {"SECRET_KEY_BASE": "hunter2-rails"},
+    {"DATABASE_URL": "postgres://app:hunter2-very-secret@db.internal:5432/app"},
+])
+def test_secret_looking_env_is_refused_without_echoing_it(tmp_path, env):
+    path = tmp_path / "hivemind.yaml"
+    save_plan(_plan(), path)
+    text = path.read_text().replace("env: {}", "env: " + repr(env).replace("'", '"'), 1)
+    path.write_text(text)
+    with pytest.raises(PlanError) as err:
+        load_plan(path)
+    message = str(err.value)
+    assert message.startswith("hivemind.yaml: services[0].env: ") and "looks like a secret" in message
+    assert "hunter2" not in message and "sk_live" not in message and "\n" not in message
+
+
+def test_plain_env_and_secret_references_are_fine():
+    plan = _plan(services=[{
+        "name": "web", "runtime": "node", "port": 3000,
+        "env": {"PORT": "3000", "TOKEN_TTL_SECONDS": "3600", "GITHUB_TOKEN": "", "DATABASE_URL": "postgres://db.internal:5432/app"},
+        "secrets": {"DB_PASSWORD": "arn:aws:secretsmanager:us-east-1:123456789012:secret:app-db"},
+    }])
+    assert plan.services[0].secrets["DB_PASSWORD"].startswith("arn:aws:secretsmanager")

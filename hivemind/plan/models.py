@@ -17,6 +17,13 @@ ServiceKind = Literal["web", "worker"]
 # so it is kept short, lower-case and DNS-safe.
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$")
 ENV_NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Plain env values end up in user data, templates and caches: a secret must be a reference under
+# `secrets:`, so names and values that look like credentials are refused in `env`.
+SECRET_NAME_PATTERN = re.compile(
+    r"(PASSWORD|PASSWD|SECRET|SECRET_?KEY(_BASE)?|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY(_ID)?|CREDENTIALS?)$",
+    re.IGNORECASE,
+)
+URL_WITH_PASSWORD = re.compile(r"://[^/\s:@]*:[^/\s@]+@")
 
 
 class _Model(BaseModel):
@@ -80,6 +87,18 @@ class Service(_Model):
         for key in v:
             if not ENV_NAME_PATTERN.fullmatch(key):
                 raise ValueError(f"{key!r} is not a valid environment variable name")
+        return v
+
+    @field_validator("env")
+    @classmethod
+    def _no_secret_values(cls, v: dict[str, str]) -> dict[str, str]:
+        for key, value in v.items():
+            if value and (SECRET_NAME_PATTERN.search(key) or URL_WITH_PASSWORD.search(value)):
+                # Never echo the value: the message names the variable only.
+                raise ValueError(
+                    f"{key} looks like a secret; move it to `secrets:` as a Secrets Manager or SSM "
+                    "reference (plain env values are written into templates)"
+                )
         return v
 
     @model_validator(mode="after")

@@ -17,7 +17,7 @@ def make_plan():
         data = {
             "name": name,
             "services": [{"name": "web", "runtime": "node", "port": 3000,
-                          "env": {"NODE_ENV": "production", "DB_PASSWORD": "hunter2"}}],
+                          "env": {"NODE_ENV": "production"}}],
         }
         data.update(extra)
         return DeploymentPlan.model_validate(data)

@@ -41,7 +41,9 @@ def test_load_after_local_folder_is_deleted(aws, make_plan):
 
 
 def test_remote_copy_is_redacted_standard_tier(aws, make_plan):
-    save_state(DeploymentState.new(make_plan()))
+    state = DeploymentState.new(make_plan())
+    state.plan.services[0].env["DB_PASSWORD"] = "hunter2"  # planted past plan validation
+    save_state(state)
     [param] = _all_parameters()
     assert param["Name"] == head_name("orders-api")
     assert len(param["Value"]) <= STANDARD_TIER_MAX
