@@ -7,6 +7,7 @@ import re
 from botocore.exceptions import ClientError
 
 from ..aws import AwsError, aws_errors, client, default_region
+from ..render.names import stack_name
 from .local import read_local, write_local
 from .lock import DeploymentLocked, deployment_lock, lock_held
 from .models import DeploymentState, DeploymentStatus, StackState
@@ -14,15 +15,16 @@ from .redact import one_line
 from .remote import read_remote
 from .store import DeploymentNotFound, append_history, mark_failed, save_state, serialize_state
 
-# Every stack the renderer may create for a deployment (DESIGN.md, "Stacks").
-STACK_SUFFIXES = ("network", "data", "edge", "app-blue", "app-green", "observability")
+# Every stack the renderer may create for a deployment (DESIGN.md, "Stacks"): (kind, colour).
+_STACKS = (("network", None), ("data", None), ("edge", None), ("app", "blue"), ("app", "green"),
+           ("observability", None))
 # Tag the renderer puts on every stack, so `hivemind list` finds deployments with no stored state.
 DEPLOYMENT_TAG = "hivemind:deployment"
 MISSING = "MISSING"
 
 
 def stack_names(deployment_id: str) -> list[str]:
-    return [f"{deployment_id}-{suffix}" for suffix in STACK_SUFFIXES]
+    return [stack_name(deployment_id, kind, color) for kind, color in _STACKS]
 
 
 def dashboard_url(region: str, name: str) -> str:

@@ -30,6 +30,7 @@ from ..errors import HivemindError
 from ..paths import deployment_dir
 from ..plan import DeploymentPlan, load_plan
 from ..plan.models import Stage
+from ..render.names import stack_name
 from ..render.options import ArtifactRef, RenderOptions
 from ..state import (
     DeploymentNotFound, DeploymentState, DeploymentStatus, append_history, deployment_lock, load_state,
@@ -78,7 +79,7 @@ def _colors(state: DeploymentState) -> tuple[str, ...]:
     """The colour stacks to render: the active colour, plus the other one if it exists (mid-shift)."""
     active = state.active_color or "blue"
     live = [c for c in ("blue", "green")
-            if f"{state.id}-app-{c}" in state.stacks and state.stacks[f"{state.id}-app-{c}"].status != "MISSING"]
+            if (stack := state.stacks.get(stack_name(state.id, "app", c))) and stack.status != "MISSING"]
     return tuple(dict.fromkeys([active, *live]))
 
 
@@ -90,7 +91,7 @@ _RETIRABLE = ("network", "data", "edge", "observability")
 def _retired_stacks(deployment_id: str, rendered: set[str]) -> tuple[str, ...]:
     """Stacks this deployment may own that the plan no longer renders (the engine checks which
     exist and carry this deployment's tag)."""
-    return tuple(n for n in (f"{deployment_id}-{s}" for s in _RETIRABLE) if n not in rendered)
+    return tuple(n for n in (stack_name(deployment_id, kind) for kind in _RETIRABLE) if n not in rendered)
 
 
 def _bootstrap_bucket(region: str, *, create: bool) -> str | None:
