@@ -44,9 +44,13 @@ http {
 NGINX
 exec nginx -c /etc/hivemind/nginx.conf -g 'daemon off; pid /run/hivemind-nginx.pid;'"""
 
+# AL2023 ships Node 20 as versioned binaries; link the plain names that npm scripts expect.
+_NODE_PACKAGES = "nodejs20 nodejs20-npm"
+_NODE_LINKS = "ln -sf /usr/bin/node-20 /usr/bin/node\nln -sf /usr/bin/npm-20 /usr/bin/npm"
+
 PROFILES: dict[str, RuntimeProfile] = {
     "node": RuntimeProfile(
-        install="dnf install -y nodejs20 nodejs20-npm\nln -sf /usr/bin/node-20 /usr/bin/node\nln -sf /usr/bin/npm-20 /usr/bin/npm",
+        install=f"dnf install -y {_NODE_PACKAGES}\n{_NODE_LINKS}",
         build="if [ -f package-lock.json ]; then npm ci; else npm install; fi\nnpm run build --if-present",
         start="npm start",
     ),
@@ -75,7 +79,7 @@ PROFILES: dict[str, RuntimeProfile] = {
         start="php -S 0.0.0.0:\"$PORT\" -t $( [ -d public ] && echo public || echo . )",
     ),
     "static": RuntimeProfile(
-        install="dnf install -y nginx nodejs20 nodejs20-npm\nln -sf /usr/bin/node-20 /usr/bin/node\nln -sf /usr/bin/npm-20 /usr/bin/npm",
+        install=f"dnf install -y nginx {_NODE_PACKAGES}\n{_NODE_LINKS}",
         build="if [ -f package.json ]; then npm ci || npm install; npm run build --if-present; fi",
         start=_STATIC_START,
         run_as_root=True,
