@@ -76,7 +76,7 @@ def _url_from_outputs(state: DeploymentState) -> str | None:
 
 def _url_from_load_balancer(state: DeploymentState, cfn) -> str | None:
     """moto (and a stack whose outputs were never read) has no outputs: ask ELBv2 for the DNS."""
-    edge = f"{state.id}-edge"
+    edge = stack_name(state.id, "edge")
     if edge not in state.stacks or state.stacks[edge].status == MISSING:
         return None
     arns = _resources(cfn, edge, "AWS::ElasticLoadBalancingV2::LoadBalancer")
@@ -95,7 +95,7 @@ def _dashboard(state: DeploymentState, cfn) -> str | None:
         for key, value in stack.outputs.items():
             if re.search(r"(?i)dashboard", key) and value:
                 return value if value.startswith("https://") else dashboard_url(state.region, value)
-    obs = f"{state.id}-observability"
+    obs = stack_name(state.id, "observability")
     if obs in state.stacks and state.stacks[obs].status != MISSING:
         names = _resources(cfn, obs, "AWS::CloudWatch::Dashboard")
         if names:
@@ -142,7 +142,7 @@ def refresh_from_cloudformation(state: DeploymentState) -> DeploymentState:
                     state.stacks[name] = StackState(status=MISSING, outputs={}, last_updated=None)
         # The last known URL stands in for a lookup that found nothing, but only while the edge
         # stack (the load balancer) exists: without it there is no URL any more.
-        edge = state.stacks.get(f"{state.id}-edge")
+        edge = state.stacks.get(stack_name(state.id, "edge"))
         known = state.url if edge is not None and edge.status != MISSING else None
         if state.stacks:
             state.url = _url_from_outputs(state) or _url_from_load_balancer(state, cfn) or known

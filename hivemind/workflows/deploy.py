@@ -158,18 +158,6 @@ def _confirm(previews: list[StackPreview], console: Console, confirm: Callable[[
     return typer.confirm(question, default=False)
 
 
-def _apply_cloudformation_view(state: DeploymentState) -> None:
-    """Stacks, outputs, URL (ALB DNS) and dashboard from CloudFormation into `state`.
-
-    The refresh runs on a copy marked completed: on the live state (status `verifying`, lock held
-    by this very process) it would read the deploy as interrupted.
-    """
-    view = state.model_copy(deep=True)
-    view.status = S.COMPLETED
-    refresh_from_cloudformation(view)
-    state.stacks, state.url, state.dashboard_url = view.stacks, view.url, view.dashboard_url
-
-
 def deploy(
     repo_or_plan: Path,
     *,
@@ -350,7 +338,8 @@ class _DeployRun:
         # verifying: read back stacks, outputs, URL and dashboard from CloudFormation.
         self._step(S.VERIFYING)
         try:
-            _apply_cloudformation_view(state)
+            # This process holds the lock, so the refresh reads the deploy as running, not interrupted.
+            refresh_from_cloudformation(state)
         except HivemindError:
             if result.engine.ok:
                 raise
