@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel, Field
 
+from ..recon.envfiles import holds_env_values
 from ..recon.walk import iter_repo_files, read_text_bounded
 from .tools import Tool, ToolError, ToolSet
 
@@ -23,8 +24,6 @@ LIST_MAX_ENTRIES = 100
 MAX_INDEX_FILES = 200_000
 _SNIFF = 8192
 
-# Env-sample suffixes are documentation; a bare .env (or .env.production) holds real values.
-_SAMPLE_SUFFIXES = (".example", ".sample", ".template", ".dist", ".defaults")
 _SECRET_NAMES = re.compile(r"^(id_rsa|id_ed25519|id_ecdsa|credentials|\.netrc|\.npmrc|\.pypirc)$|\.(pem|key|p12|pfx)$")
 
 WHY = Field("", description="One short sentence: why you need this (it is logged)")
@@ -32,7 +31,7 @@ WHY = Field("", description="One short sentence: why you need this (it is logged
 
 def is_secret_file(rel: str) -> bool:
     name = rel.rsplit("/", 1)[-1]
-    if name == ".env" or (name.startswith(".env.") and not name.endswith(_SAMPLE_SUFFIXES)):
+    if holds_env_values(name):
         return True
     return bool(_SECRET_NAMES.search(name))
 

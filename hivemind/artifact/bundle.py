@@ -18,6 +18,7 @@ from pathlib import Path
 from ..errors import HivemindError
 from ..paths import deployment_dir
 from ..plan.models import DeploymentPlan
+from ..recon.envfiles import holds_env_values
 from ..recon.walk import iter_repo_files
 
 # Recon skips build output (dist/, build/, vendor/...) because it is not source to analyse, but an
@@ -38,7 +39,6 @@ class BundleError(HivemindError):
 # Files that hold secrets or local machine state: never shipped, whatever .gitignore says.
 _NEVER_SHIP_NAMES = frozenset({".DS_Store", "Thumbs.db", ".npmrc", ".pypirc", ".netrc", "id_rsa", "id_ed25519"})
 _NEVER_SHIP_SUFFIXES = (".pyc", ".pyo", ".pem", ".key", ".p12", ".pfx", ".tfstate", ".swp")
-_SAFE_ENV_SUFFIXES = (".example", ".sample", ".template", ".dist", ".defaults")
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def _shippable(rel: str) -> bool:
     if name in _NEVER_SHIP_NAMES or name.endswith(_NEVER_SHIP_SUFFIXES):
         return False
     # .env files carry real credentials; .env.example and friends document them.
-    if name == ".env" or (name.startswith(".env.") and not name.endswith(_SAFE_ENV_SUFFIXES)):
+    if holds_env_values(name):
         return False
     return True
 

@@ -13,6 +13,16 @@ SAMPLE_NAMES = (
     ".env.example", ".env.sample", ".env.template", ".env.dist", ".env.defaults",
     ".env.local.example", "env.example", "example.env", "sample.env",
 )
+# Suffixes that make a `.env.*` file documentation rather than real values.
+_SAMPLE_SUFFIXES = (".example", ".sample", ".template", ".dist", ".defaults")
+
+
+def holds_env_values(name: str) -> bool:
+    """True for a file name like `.env` or `.env.production`, which carries real (secret) values;
+    False for `.env.example` and friends, which only document them."""
+    return name == ".env" or (name.startswith(".env.") and not name.endswith(_SAMPLE_SUFFIXES))
+
+
 _LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
 
 
