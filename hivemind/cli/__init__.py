@@ -11,23 +11,12 @@ from typer._click.exceptions import ClickException, NoArgsIsHelpError
 from ..errors import HivemindError
 from .app import app, err_console
 
-# Importing a command module registers its commands on `app`.
-from . import plan_cmd  # noqa: E402,F401
-
-
-def _load_optional_commands() -> None:
-    """Commands of later stages register themselves when their module exists."""
-    import importlib
-
-    for module in ("synth_cmd", "deploy_cmd", "status_cmd"):
-        try:
-            importlib.import_module(f"{__name__}.{module}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{module}":
-                raise
-
-
-_load_optional_commands()
+# Importing a command module registers its commands on `app`, in this order in `--help`:
+# the flow's order (plan, synth, deploy, status).
+from . import plan_cmd  # noqa: E402,F401,I001
+from . import synth_cmd  # noqa: E402,F401
+from . import deploy_cmd  # noqa: E402,F401
+from . import status_cmd  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> int:
