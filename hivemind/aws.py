@@ -44,7 +44,7 @@ class AwsError(HivemindError):
 
     def __init__(self, message: str, *, exit_code: int | None = None):
         # API messages and endpoint URLs are not ours: they may echo a credential back.
-        from .state.redact import redact
+        from .redact import redact
 
         super().__init__(" ".join(redact(message).split()), exit_code=exit_code)
 

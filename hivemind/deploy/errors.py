@@ -11,7 +11,7 @@ class DeployError(HivemindError):
 
     def __init__(self, message: str, *, exit_code: int | None = None):
         # Carries CloudFormation's own reasons, which may quote a property value: mask secrets.
-        from ..state.redact import redact
+        from ..redact import redact
 
         super().__init__(" ".join(redact(message).split()), exit_code=exit_code)
 

@@ -16,7 +16,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from ..state.redact import redact
+from ..redact import redact
 from .events import StackEvent
 
 _STYLE = {"completed": "green", "deleted": "green", "no changes": "dim", "failed": "bold red", "skipped": "dim", "refused": "bold red"}

@@ -5,7 +5,7 @@ from .lock import DeploymentLocked, deployment_lock, lock_held, locked_elsewhere
 from .models import (
     ArtifactInfo, DeploymentState, DeploymentStatus, DeploymentSummary, HistoryEvent, StackState,
 )
-from .redact import one_line, redact, redact_data
+from ..redact import one_line, redact, redact_data
 from .refresh import (
     DEPLOYMENT_TAG, current_status, dashboard_url, refresh_from_cloudformation, stack_names,
 )

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .. import __version__
 from ..plan.models import DeploymentPlan
-from .redact import one_line
+from ..redact import one_line
 
 
 def utcnow() -> datetime:

@@ -11,7 +11,7 @@ from ..render.names import stack_name
 from .local import read_local, write_local
 from .lock import DeploymentLocked, deployment_lock, lock_held
 from .models import DeploymentState, DeploymentStatus, StackState
-from .redact import one_line
+from ..redact import one_line
 from .remote import read_remote
 from .store import DeploymentNotFound, append_history, mark_failed, save_state, serialize_state
 

@@ -7,7 +7,7 @@ from ..aws import AwsError, default_region
 from ..errors import HivemindError
 from .local import check_deployment_id, local_deployment_ids, read_local, write_local
 from .models import DeploymentState, DeploymentStatus, DeploymentSummary, HistoryEvent, utcnow
-from .redact import one_line, redact_data
+from ..redact import one_line, redact_data
 from .remote import list_remote, read_remote, write_remote
 
 # Enough history to explain the last few commands; older events are dropped from state.

@@ -6,7 +6,7 @@ import string
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from hivemind.state import one_line, redact, redact_data
+from hivemind.redact import one_line, redact, redact_data
 
 SECRET_CASES = [
     ("postgres://app:hunter2pw@db.internal:5432/orders", "hunter2pw"),
