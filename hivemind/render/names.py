@@ -107,3 +107,9 @@ def xray_group_name(plan_name: str) -> str:
 def xray_sampling_rule_name(plan_name: str) -> str:
     # Sampling rule names are at most 32 characters.
     return fit(f"hm-{plan_name}", 32)
+
+
+def colour_alarm_names(plan_name: str, service: str, color: str) -> tuple[str, ...]:
+    """The alarms that judge one colour of one web service (its target group's unhealthy hosts and
+    5xx answers). A traffic shift passes them to CloudFormation as rollback triggers."""
+    return (f"{plan_name}-{service}-{color}-unhealthy", f"{plan_name}-{service}-{color}-5xx")
