@@ -71,6 +71,95 @@ class ArtifactInfo(_Model):
     sha256: str
 
 
+Color = Literal["blue", "green"]
+
+
+class Release(_Model):
+    """One version of the app that was rolled out (v1, v2, ...): what ran, where, and how it ended.
+
+    outcome: pending (being rolled out), live (takes the traffic), previous (the release before the
+    live one; its colour may still be standing for an instant rollback), superseded (older),
+    failed (never took traffic), rolled_back (took traffic, then was shifted away from).
+    """
+
+    version: int
+    artifact: ArtifactInfo
+    color: Color
+    plan_hash: str
+    strategy: Literal["initial", "blue-green", "rolling", "rollback", "upgrade"] = "initial"
+    image_id: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    outcome: Literal["pending", "live", "previous", "superseded", "failed", "rolled_back"] = "pending"
+    operation_id: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"v{self.version}"
+
+
+class ColorState(_Model):
+    """What one colour stack runs right now."""
+
+    release: int
+    artifact: ArtifactInfo
+
+
+class PhaseRecord(_Model):
+    """One named step of an operation (bundle, synth, checks, change sets, execute, shift, ...)."""
+
+    name: str
+    started_at: datetime = Field(default_factory=utcnow)
+    seconds: float | None = None
+    outcome: Literal["running", "ok", "failed", "skipped", "interrupted", "refused"] = "running"
+    detail: str = ""
+
+    @field_validator("detail")
+    @classmethod
+    def _safe_detail(cls, v: str) -> str:
+        return one_line(v) if v else v
+
+
+class OperationRecord(_Model):
+    """One lifecycle command's run: the Conductor's timeline that reports and the Medic read."""
+
+    id: str
+    action: str = Field(description="deploy, update, rollback, upgrade, destroy, retry")
+    started_at: datetime = Field(default_factory=utcnow)
+    seconds: float | None = None
+    status: Literal["running", "succeeded", "failed", "cancelled", "refused", "interrupted"] = "running"
+    phases: list[PhaseRecord] = Field(default_factory=list)
+    release: int | None = None
+    stacks_changed: list[str] = Field(default_factory=list)
+    # CloudFormation's ClientRequestToken on the change sets this operation executed: its stack
+    # events carry it, so the Medic reads exactly this operation's events.
+    client_request_token: str | None = None
+    error: str | None = None
+
+    @field_validator("error")
+    @classmethod
+    def _safe_error(cls, v: str | None) -> str | None:
+        return one_line(v) if v else v
+
+
+class FailureInfo(_Model):
+    """The root cause of the last failure: the first failed resource event, not its echoes."""
+
+    operation_id: str | None = None
+    action: str | None = None
+    phase: str | None = None
+    stack: str | None = None
+    logical_id: str | None = None
+    resource_type: str | None = None
+    status: str | None = None
+    reason: str = ""
+    time: datetime = Field(default_factory=utcnow)
+
+    @field_validator("reason")
+    @classmethod
+    def _safe_reason(cls, v: str) -> str:
+        return one_line(v) if v else v
+
+
 class HistoryEvent(_Model):
     time: datetime = Field(default_factory=utcnow)
     action: str = Field(description="What happened: deploy, what-if, update, rollback, refresh, ...")
@@ -93,7 +182,12 @@ class DeploymentState(_Model):
     active_color: Literal["blue", "green"] | None = None
     url: str | None = None
     dashboard_url: str | None = None
-    artifact: ArtifactInfo | None = None
+    artifact: ArtifactInfo | None = None  # the live release's artifact
+    releases: list[Release] = Field(default_factory=list)
+    colors: dict[str, ColorState] = Field(default_factory=dict, description="colour -> what it runs")
+    operations: list[OperationRecord] = Field(default_factory=list)
+    failure: FailureInfo | None = None
+    diagnosis: dict | None = Field(default=None, description="The Medic's diagnosis of `failure`")
     last_error: str | None = Field(default=None, description="One line, redacted")
     failed_stage: str | None = None
     retry_count: int = 0
@@ -112,6 +206,17 @@ class DeploymentState(_Model):
     def new(cls, plan: DeploymentPlan, *, region: str | None = None) -> "DeploymentState":
         """A fresh, pending state for a plan (id, stage and region taken from it)."""
         return cls(id=plan.name, stage=plan.stage, region=region or plan.region, plan=plan)
+
+    def release(self, version: int) -> Release | None:
+        return next((r for r in self.releases if r.version == version), None)
+
+    @property
+    def live_release(self) -> Release | None:
+        return next((r for r in reversed(self.releases) if r.outcome == "live"), None)
+
+    @property
+    def idle_color(self) -> Color:
+        return "green" if (self.active_color or "blue") == "blue" else "blue"
 
     def summary(self, source: "SummarySource" = "aws") -> "DeploymentSummary":
         return DeploymentSummary(
