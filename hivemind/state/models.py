@@ -172,6 +172,32 @@ class HistoryEvent(_Model):
         return one_line(v) if v else v
 
 
+class VerificationCheck(_Model):
+    """One named QA check (http, tls, targets, port, database, cache, dns), see hivemind.qa."""
+
+    name: str
+    passed: bool
+    detail: str = ""
+    seconds: float = 0.0
+    unreachable: bool = Field(default=False, description="The address could not be reached at all (no DNS, no route)")
+    data: dict = Field(default_factory=dict, description="Measurements: latencies, days to expiry, targets, ...")
+
+    @field_validator("detail")
+    @classmethod
+    def _safe_detail(cls, v: str) -> str:
+        return one_line(v) if v else v
+
+
+class Verification(_Model):
+    """The last `hivemind verify` (or post-deploy verification): all checks and their verdict."""
+
+    time: datetime = Field(default_factory=utcnow)
+    passed: bool
+    url: str | None = None
+    color: str | None = None
+    checks: list[VerificationCheck] = Field(default_factory=list)
+
+
 class DeploymentState(_Model):
     id: str
     status: DeploymentStatus = DeploymentStatus.PENDING
@@ -192,6 +218,7 @@ class DeploymentState(_Model):
     failed_stage: str | None = None
     retry_count: int = 0
     history: list[HistoryEvent] = Field(default_factory=list)
+    verification: Verification | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     hivemind_version: str = __version__
