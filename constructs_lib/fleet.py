@@ -97,17 +97,23 @@ class AppFleet(Construct):
             vpc_subnets=ec2.SubnetSelection(subnets=list(subnets)),
             launch_template=self.launch_template,
             min_capacity=min_capacity,
-            max_capacity=max_capacity,
+            # Room for one batch above the minimum: a rolling update launches the new instances
+            # before it terminates old ones (CloudFormation requires MinInstancesInService < MaxSize).
+            max_capacity=max(max_capacity, min_capacity + rolling_batch_size),
             auto_scaling_group_name=group_name,
             health_checks=(
                 autoscaling.HealthChecks.with_additional_checks(
                     additional_types=[autoscaling.AdditionalHealthCheckType.ELB], grace_period=Duration.minutes(5))
                 if has_targets else autoscaling.HealthChecks.ec2(grace_period=Duration.minutes(5))
             ),
-            # Replace instances in small batches when the launch template changes (rolling update).
+            # A launch template change replaces instances one batch at a time while every old
+            # instance keeps serving until its replacement has signalled healthy: never fewer than
+            # min_capacity in service, also for a one-instance fleet (no downtime on a rolling update).
             update_policy=autoscaling.UpdatePolicy.rolling_update(
                 max_batch_size=rolling_batch_size,
-                min_instances_in_service=max(0, min_capacity - rolling_batch_size),
+                min_instances_in_service=min_capacity,
+                wait_on_resource_signals=signals is not None,
+                pause_time=signal_timeout if signals is not None else None,
             ),
             group_metrics=[autoscaling.GroupMetrics.all()],
             signals=signals,
