@@ -221,6 +221,8 @@ class DeploymentState(_Model):
     verification: Verification | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    revision: int = Field(default=0, ge=0, description="Revision of the copy in AWS (SSM) this state was read "
+                          "from or last saved as; 0: never stored there. A save is refused if AWS moved past it")
     hivemind_version: str = __version__
 
     @field_validator("last_error")
