@@ -163,6 +163,14 @@ class DeploymentPlan(_Model):
     observability: Observability = Field(default_factory=Observability)
     strategy: Literal["blue-green", "rolling"] = "blue-green"
     certificate_arn: str | None = Field(default=None, description="ACM certificate: HTTPS listener + HTTP redirect")
+    domain: str | None = Field(
+        default=None, description="Public host name; with hosted_zone_id the edge stack creates a DNS-validated "
+                                  "ACM certificate (unless certificate_arn is set) and an alias record to the ALB")
+    hosted_zone_id: str | None = Field(default=None, description="Route 53 public hosted zone holding `domain`")
+    hosted_zone_name: str | None = Field(
+        default=None, description="That zone's name (e.g. example.com); default: `domain` minus its first label")
+    http_only_reason: str | None = Field(
+        default=None, description="Production without TLS is refused unless this says why plain HTTP is acceptable")
     evidence: list[Evidence] = Field(default_factory=list)
 
     @field_validator("name")
@@ -188,6 +196,22 @@ class DeploymentPlan(_Model):
         if dupes:
             raise ValueError(f"service names must be unique (repeated: {', '.join(dupes)})")
         return self
+
+    @model_validator(mode="after")
+    def _zone_needs_domain(self) -> "DeploymentPlan":
+        if self.hosted_zone_id and not self.domain:
+            raise ValueError("hosted_zone_id needs domain (the host name to certify and point at the load balancer)")
+        return self
+
+    @property
+    def zone_name(self) -> str | None:
+        """The hosted zone's name: hosted_zone_name, else `domain` minus its first label."""
+        if not (self.domain and self.hosted_zone_id):
+            return None
+        if self.hosted_zone_name:
+            return self.hosted_zone_name.rstrip(".")
+        labels = self.domain.rstrip(".").split(".")
+        return ".".join(labels[1:]) if len(labels) > 2 else ".".join(labels)
 
     @property
     def web_services(self) -> list[Service]:
