@@ -1,0 +1,76 @@
+"""`hivemind verify ID`: run the QA checks against a deployment, keep the result in its state."""
+from __future__ import annotations
+
+import json
+from typing import List, Optional
+
+import typer
+from rich.table import Table
+
+from .app import app, console, err_console
+
+_REGION_HELP = "AWS region (default: the deployment's, else AWS_REGION/AWS_DEFAULT_REGION, else us-east-1)."
+
+
+def live_state(deployment_id: str, region: str | None):
+    """The deployment refreshed from CloudFormation; unknown or destroyed: a one-line error."""
+    from ..errors import HivemindError
+    from ..state import DeploymentStatus, check_deployment_id, current_status
+
+    state = current_status(check_deployment_id(deployment_id), region)
+    if state.status is DeploymentStatus.DESTROYED:
+        raise HivemindError(f"deployment '{state.id}' was destroyed (see `hivemind list`)")
+    return state
+
+
+def print_verification(result, *, title: str | None = None) -> None:
+    """The checks as a table, then one verdict line (also used by the deploy summary)."""
+    table = Table(title=title, title_justify="left")
+    for column in ("check", "result", "detail", "time"):
+        table.add_column(column, overflow="fold")
+    for check in result.checks:
+        verdict = "[green]pass[/]" if check.passed else ("[red]unreachable[/]" if check.unreachable else "[red]FAIL[/]")
+        table.add_row(check.name, verdict, check.detail, f"{check.seconds:.2f}s")
+    console.print(table)
+    failed = [c.name for c in result.checks if not c.passed]
+    if result.passed:
+        console.print(f"[green]verified[/]: all {len(result.checks)} checks passed", highlight=False)
+    else:
+        console.print(f"[red]verification failed[/]: {', '.join(failed) or 'no checks ran'}", highlight=False)
+
+
+@app.command("verify")
+def verify_command(
+    deployment_id: str = typer.Argument(..., metavar="ID", help="Deployment id (the plan's name)."),
+    url: Optional[str] = typer.Option(None, "--url", help="Check this address instead of the load balancer's (e.g. a custom domain)."),
+    check: Optional[List[str]] = typer.Option(None, "--check", help="Run only this check (repeatable): dns, port, tls, http, targets, database, cache."),
+    timeout: float = typer.Option(10.0, "--timeout", min=0.5, help="Seconds per network operation."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout and nothing else."),
+    region: Optional[str] = typer.Option(None, "--region", help=_REGION_HELP),
+) -> None:
+    """Check that the deployment answers (http, tls, port, dns), its targets are healthy and its
+    database and cache are reachable from inside the VPC. Exit 0 only when every check passes."""
+    from ..qa import check_url, record_verification, verify
+    from ..state import DeploymentLocked, deployment_lock, load_state, save_state
+    from ..aws import AwsError
+
+    if url is not None:
+        check_url(url)  # bad input fails before any AWS call
+    state = live_state(deployment_id, region)
+    result = verify(state, url=url, checks=tuple(check) if check else None, timeout=timeout)
+    try:
+        with deployment_lock(state.id):
+            stored = load_state(state.id, state.region)
+            record_verification(stored, result)
+            try:
+                save_state(stored)
+            except AwsError:
+                save_state(stored, remote=False)  # a read-only principal still keeps the local record
+    except DeploymentLocked:
+        err_console.print("warning: another command holds the deployment; this result is not stored", highlight=False)
+    if as_json:
+        typer.echo(json.dumps(json.loads(result.model_dump_json()), indent=2))
+    else:
+        print_verification(result, title=f"verify {state.id} ({result.url or 'no URL'}, {result.color})")
+    if not result.passed:
+        raise typer.Exit(1)
