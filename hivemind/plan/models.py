@@ -50,6 +50,8 @@ class Service(_Model):
     root: str = Field(default=".", description="Service directory relative to the repository root")
     build_command: str | None = None
     start_command: str | None = None
+    release_command: str | None = Field(
+        default=None, description="Run once per release, before traffic moves (database migrations and the like)")
     health_check_path: str = "/"
     instance_type: str = "t3.micro"
     min_instances: int = Field(default=1, ge=0, le=100)
@@ -108,6 +110,21 @@ class Service(_Model):
         if self.min_instances > self.max_instances:
             raise ValueError("min_instances must be <= max_instances")
         return self
+
+
+class Need(_Model):
+    """An environment variable the app reads without a default: deploying waits until it is set."""
+
+    name: str
+    source: str = Field(description="path:line where the app reads it")
+    reason: str = ""
+
+    @field_validator("name")
+    @classmethod
+    def _env_name(cls, v: str) -> str:
+        if not ENV_NAME_PATTERN.fullmatch(v):
+            raise ValueError(f"{v!r} is not a valid environment variable name")
+        return v
 
 
 class Database(_Model):
@@ -171,6 +188,8 @@ class DeploymentPlan(_Model):
         default=None, description="That zone's name (e.g. example.com); default: `domain` minus its first label")
     http_only_reason: str | None = Field(
         default=None, description="Production without TLS is refused unless this says why plain HTTP is acceptable")
+    needs: list[Need] = Field(
+        default_factory=list, description="Env vars the app reads with no default; set each as a service env or secret")
     evidence: list[Evidence] = Field(default_factory=list)
 
     @field_validator("name")
