@@ -80,7 +80,7 @@ def main() -> int:
             return local.api
 
         return factory
-    from hivemind.deploy.progress import DeployProgress
+    from hivemind.cli.progress import DeployProgress
     from hivemind.render.options import ArtifactRef, RenderOptions
     from hivemind.synth import synthesize
     from hivemind.workflows.plan import build_plan

@@ -16,6 +16,7 @@ from .app import app, err_console
 from . import plan_cmd  # noqa: E402,F401,I001
 from . import synth_cmd  # noqa: E402,F401
 from . import deploy_cmd  # noqa: E402,F401
+from . import lifecycle_cmd  # noqa: E402,F401
 from . import status_cmd  # noqa: E402,F401
 from . import verify_cmd  # noqa: E402,F401
 from . import ops_cmd  # noqa: E402,F401

@@ -22,6 +22,7 @@ def deploy(
     allow_replacement: bool = typer.Option(
         False, "--allow-replacement", help="Allow replacing or deleting a database, cache or bucket"),
     max_parallel: int = typer.Option(4, "--max-parallel", min=1, max=16, help="Stacks deployed at once"),
+    as_json: bool = typer.Option(False, "--json", help="Print one result object"),
 ) -> None:
     """Deploy REPO through CloudFormation change sets (independent stacks in parallel)."""
     from ..errors import HivemindError
@@ -30,8 +31,15 @@ def deploy(
     if stage_1 and production:
         raise HivemindError("choose one of --stage-1 and --production")
     stage = "stage-1" if stage_1 else "production" if production else None
+    from .lifecycle_cmd import _ui, print_lifecycle
+
     result = run_deploy(repo, description=description, stage=stage, xray=xray, what_if=what_if, yes=yes,
-                        allow_replacement=allow_replacement, max_parallel=max_parallel, console=console)
+                        allow_replacement=allow_replacement, max_parallel=max_parallel, ui=_ui(as_json))
+    if as_json:
+        print_lifecycle(result, True)
+        if result.cancelled:
+            raise typer.Exit(1)
+        return
     if result.what_if:
         changing = sum(not p.no_changes for p in result.previews)
         console.print(f"what-if: {changing} of {len(result.previews)} stack(s) would change; nothing was changed")

@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..redact import redact
-from .events import StackEvent
+from ..deploy.events import StackEvent
 
 _STYLE = {"completed": "green", "deleted": "green", "no changes": "dim", "failed": "bold red", "skipped": "dim", "refused": "bold red"}
 

@@ -7,8 +7,8 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from .changeset import StackPreview
-from .guard import Violation
+from ..deploy.changeset import StackPreview
+from ..deploy.guard import Violation
 
 _ACTION_STYLE = {"Add": "green", "Modify": "yellow", "Remove": "red", "Dynamic": "magenta", "Import": "cyan"}
 

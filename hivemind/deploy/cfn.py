@@ -83,6 +83,16 @@ class CloudFormationApi:
         self.client.delete_stack(StackName=name)
         self._wait("stack_delete_complete", {"StackName": name}, self._stack_delay, STACK_MAX_ATTEMPTS)
 
+    def cancel_update(self, name: str) -> None:
+        """Stop an update in progress: CloudFormation rolls the stack back to its last good state."""
+        self.client.cancel_update_stack(StackName=name)
+
+    def continue_update_rollback(self, name: str, skip_resources: tuple[str, ...] = ()) -> None:
+        """Resume a rollback that failed (UPDATE_ROLLBACK_FAILED), skipping resources fixed by hand."""
+        self.client.continue_update_rollback(
+            StackName=name, **({"ResourcesToSkip": list(skip_resources)} if skip_resources else {}))
+        self._wait("stack_rollback_complete", {"StackName": name}, self._stack_delay, STACK_MAX_ATTEMPTS)
+
     def iter_events(self, name: str) -> Iterator[dict]:
         """Stack events, newest first, fetched page by page only as far as the caller reads."""
         paginator = self.client.get_paginator("describe_stack_events")
@@ -112,8 +122,9 @@ class CloudFormationApi:
     def delete_change_set(self, change_set_id: str, stack_name: str) -> None:
         self.client.delete_change_set(ChangeSetName=change_set_id, StackName=stack_name)
 
-    def execute_change_set(self, change_set_id: str, stack_name: str) -> None:
-        self.client.execute_change_set(ChangeSetName=change_set_id, StackName=stack_name)
+    def execute_change_set(self, change_set_id: str, stack_name: str, token: str | None = None) -> None:
+        self.client.execute_change_set(ChangeSetName=change_set_id, StackName=stack_name,
+                                       **({"ClientRequestToken": token} if token else {}))
 
     def wait_stack(self, name: str, change_set_type: str) -> None:
         waiter = "stack_create_complete" if change_set_type == "CREATE" else "stack_update_complete"

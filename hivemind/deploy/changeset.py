@@ -85,6 +85,10 @@ class ChangeSetContext:
     stage: str
     upload_template: TemplateUploader | None = None
     extra_tags: dict[str, str] = field(default_factory=dict)
+    # Carried by every stack event of the execution, so the Medic reads this operation's events only.
+    client_request_token: str | None = None
+    # Per stack: CloudFormation rollback triggers (alarms watched during and after the update).
+    rollback_configurations: dict[str, dict] = field(default_factory=dict)
 
     @property
     def tags(self) -> list[dict]:
@@ -224,6 +228,8 @@ def create_change_set(api: CloudFormationApi, spec: StackSpec, ctx: ChangeSetCon
             StackName=spec.name, ChangeSetName=name, ChangeSetType=change_set_type,
             Capabilities=CAPABILITIES, Tags=ctx.tags,
             Description=f"HiveMind deploy of {ctx.deployment_id}", **template_arg,
+            **({"RollbackConfiguration": ctx.rollback_configurations[spec.name]}
+               if spec.name in ctx.rollback_configurations else {}),
         )
     except ClientError as exc:
         message = exc.response.get("Error", {}).get("Message", str(exc))

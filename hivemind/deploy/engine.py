@@ -12,6 +12,7 @@ import itertools
 import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
@@ -25,7 +26,14 @@ from .changeset import (
 )
 from .errors import DeployError
 from .events import EventTracker, RootCause
-from .progress import DeployProgress
+
+class ProgressSink(Protocol):
+    """Where the engine reports stack statuses and fresh resource events (the CLI draws them)."""
+
+    def set_status(self, stack: str, status: str) -> None: ...
+
+    def add_events(self, stack: str, events: list) -> None: ...
+
 
 COMPLETED, NO_CHANGES, FAILED, SKIPPED, REFUSED, INTERRUPTED, DELETED = (
     "completed", "no changes", "failed", "skipped", "refused", "interrupted", "deleted")
@@ -102,7 +110,7 @@ def dependency_order(specs: list[StackSpec]) -> list[StackSpec]:
 class DeployEngine:
     def __init__(self, api_factory: ApiFactory, ctx: ChangeSetContext, *, region: str,
                  max_parallel: int = 4, allow_replacement: bool = False,
-                 progress: DeployProgress | None = None, poll_interval: float = 2.0,
+                 progress: ProgressSink | None = None, poll_interval: float = 2.0,
                  cancel: threading.Event | None = None):
         if max_parallel < 1:
             raise DeployError("--max-parallel must be at least 1")
@@ -291,7 +299,7 @@ class DeployEngine:
             tracker.prime(api.iter_events(name))
             self._status(name, "executing")
             try:
-                api.execute_change_set(preview.change_set_id, name)
+                api.execute_change_set(preview.change_set_id, name, self._ctx.client_request_token)
                 api.wait_stack(name, preview.change_set_type)
             except (ClientError, BotoCoreError, ResponseParserError) as exc:
                 # moto (and a few real API validations) refuse the execution itself, with no

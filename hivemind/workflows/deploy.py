@@ -1,45 +1,38 @@
-"""`hivemind deploy`: plan -> bundle -> synth + checks -> change sets -> (confirm) -> execute -> state.
+"""`hivemind deploy REPO`: the first deploy of an app, or, on an existing deployment, a release.
 
-Every step moves the deployment's status (pending, building, provisioning, deploying, verifying,
-completed / failed) and saves state, so `hivemind status` on any machine tells the truth, also
-after a Ctrl-C. What-if stops after the change sets: it prints them and deletes them, and
-leaves the deployment's state untouched.
+First deploy: plan -> bundle -> synth + checks -> change sets -> confirm -> execute -> verify,
+every stack created with the blue colour live (release v1).
+Existing deployment: a new artifact or plan is a release, made the way `hivemind update` makes
+it (blue-green by default, rolling when the plan says `strategy: rolling`); with neither, the
+stacks are compared with what runs and only a drift (e.g. a newer HiveMind's templates) is
+applied in place. A no-op creates no change set at all.
 """
 from __future__ import annotations
 
-import hashlib
-import sys
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from botocore.exceptions import BotoCoreError
-from botocore.parsers import ResponseParserError
 from rich.console import Console
 
-from ..aws import aws_errors, client
 from ..deploy import guard
-from ..deploy.cfn import thread_local_factory
-from ..deploy.changeset import ChangeSetContext, StackPreview, StackSpec
-from ..deploy.diff import print_what_if
-from ..deploy.engine import DeployEngine, EngineResult
-from ..deploy.errors import ChecksFailed, DeployError, ReplacementRefused
-from ..deploy.progress import DeployProgress
-from ..errors import HivemindError
-from ..paths import deployment_dir
-from ..plan import DeploymentPlan, load_plan
+from ..deploy.changeset import StackPreview
+from ..deploy.engine import EngineResult
+from ..plan import DeploymentPlan
 from ..plan.models import Stage
 from ..render.names import stack_name
-from ..render.options import ArtifactRef, RenderOptions
-from ..state import (
-    DeploymentNotFound, DeploymentState, DeploymentStatus, append_history, deployment_lock, load_state,
-    mark_failed, one_line, refresh_from_cloudformation, save_state,
+from ..state import DeploymentState, DeploymentStatus, refresh_from_cloudformation
+from . import releases
+from .operation import LifecycleResult, Operation, Refused
+from .rollout import (
+    StackRollout, Tuning, artifact_info, bootstrap_bucket, check_needs, plan_hash, resolve_plan,
 )
+from .ui import QuietUI, UserInterface
 
 S = DeploymentStatus
-# Statuses a refused deploy returns to (the deployment is running as it was).
-_SETTLED = frozenset({S.COMPLETED, S.FAILED, S.ROLLED_BACK})
+# Stacks a plan edit can drop (no database/cache left, no web service left). Colour stacks are
+# the lifecycle workflows' business (retiring the idle colour), never retired by a deploy.
+_RETIRABLE = ("network", "data", "edge", "observability")
 
 
 @dataclass
@@ -51,6 +44,7 @@ class DeployResult:
     engine: EngineResult | None = None
     what_if: bool = False
     cancelled: bool = False
+    lifecycle: LifecycleResult | None = None
 
     @property
     def changed(self) -> bool:
@@ -61,101 +55,33 @@ class DeployResult:
         return self.engine is None or self.engine.ok
 
 
-def resolve_plan(
-    repo_or_plan: Path, *, description: str, stage: Stage | None, xray: bool | None, write: bool = True
-) -> tuple[DeploymentPlan, Path]:
-    """(plan, repository root): a plan file is used as is (plus this run's options); a directory
-    gets `hivemind plan`'s treatment (its hivemind.yaml, or a fresh analysis written there unless
-    `write` is False, as for a what-if, which must change nothing)."""
-    from .plan import apply_options, build_plan
-
-    path = Path(repo_or_plan)
-    if path.is_file():
-        return apply_options(load_plan(path), description=description, stage=stage, xray=xray), path.parent
-    return build_plan(path, description=description, stage=stage, xray=xray, write=write).plan, path
-
-
-def _colors(state: DeploymentState) -> tuple[str, ...]:
-    """The colour stacks to render: the active colour, plus the other one if it exists (mid-shift)."""
-    active = state.active_color or "blue"
-    live = [c for c in ("blue", "green")
-            if (stack := state.stacks.get(stack_name(state.id, "app", c))) and stack.status != "MISSING"]
-    return tuple(dict.fromkeys([active, *live]))
-
-
-# Stacks a plan edit can drop (no database/cache left, no web service left). Colour stacks are
-# the lifecycle workflows' business (retiring the idle colour), never retired by a deploy.
-_RETIRABLE = ("network", "data", "edge", "observability")
-
-
-def _retired_stacks(deployment_id: str, rendered: set[str]) -> tuple[str, ...]:
+def retired_stacks(deployment_id: str, rendered: set[str]) -> tuple[str, ...]:
     """Stacks this deployment may own that the plan no longer renders (the engine checks which
     exist and carry this deployment's tag)."""
     return tuple(n for n in (stack_name(deployment_id, kind) for kind in _RETIRABLE) if n not in rendered)
 
 
-def _bootstrap_bucket(region: str, *, create: bool) -> str | None:
-    """The artifact bucket; for a what-if it is only looked up, never created nor updated (an
-    older bootstrap version is brought up to date by the next real deploy)."""
-    from ..artifact.bootstrap import ensure_bootstrap, find_bootstrap_bucket
-
-    return ensure_bootstrap(region) if create else find_bootstrap_bucket(region)
-
-
-def _template_uploader(bucket: str, deployment_id: str, region: str) -> Callable[[str, str], str]:
-    """Templates over CloudFormation's inline limit go to the artifact bucket, content-addressed."""
-    s3 = client("s3", region)
-
-    def upload(stack: str, body: str) -> str:
-        data = body.encode("utf-8")
-        key = f"templates/{deployment_id}/{stack}-{hashlib.sha256(data).hexdigest()}.json"
-        with aws_errors(f"uploading the {stack} template"):
-            s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType="application/json")
-        return f"https://{bucket}.s3.{region}.amazonaws.com/{key}"
-
-    return upload
-
-
-def _has_file_assets(assembly_dir: Path) -> bool:
-    """True when the assembly lists file assets other than the stack templates themselves: the
-    engine hands templates to CloudFormation directly (inline, or uploaded when too big), so the
-    synthesizer's "<stack> Template" assets need no publishing."""
-    import json
-
-    for manifest in Path(assembly_dir).glob("*.assets.json"):
-        files = json.loads(manifest.read_text(encoding="utf-8")).get("files") or {}
-        if any(not (a.get("source") or {}).get("path", "").endswith(".template.json") for a in files.values()):
-            return True
-    return False
-
-
-def _check_findings(result) -> None:
-    blocking = result.blocking_findings
-    if not blocking:
-        return
-    first = blocking[0]
-    more = f" (and {len(blocking) - 1} more)" if len(blocking) > 1 else ""
-    raise ChecksFailed(
-        f"{len(blocking)} unacknowledged check error(s): {first.source} {first.rule_id} in {first.stack} "
-        f"{first.resource}: {one_line(first.message, 200)}{more}; see `hivemind synth`"
-    )
-
-
-def _confirm(previews: list[StackPreview], console: Console, confirm: Callable[[str], bool] | None) -> bool:
-    changing = [p.name for p in previews if not p.no_changes and not p.retire]
-    retiring = [p.name for p in previews if p.retire]
-    parts = [f"deploy changes to {len(changing)} stack(s) ({', '.join(changing)})"] if changing else []
-    if retiring:
-        parts.append(f"delete {len(retiring)} stack(s) no longer in the plan ({', '.join(retiring)})")
-    question = " and ".join(parts) + "?"
-    question = question[0].upper() + question[1:]
+def ui_for(console: Console | None, confirm: Callable[[str], bool] | None, ui: UserInterface | None) -> UserInterface:
+    """Library callers pass a `confirm` callback or a UI; the CLI passes its TerminalUI."""
+    if ui is not None:
+        return ui
     if confirm is not None:
-        return confirm(question)
-    if not sys.stdin.isatty():
-        raise HivemindError("deploying needs confirmation: rerun with --yes (stdin is not a terminal)")
-    import typer
+        return _CallbackUI(confirm)
+    if console is not None:
+        from ..cli.ui import TerminalUI
 
-    return typer.confirm(question, default=False)
+        return TerminalUI(console)
+    return QuietUI()
+
+
+class _CallbackUI(QuietUI):
+    def __init__(self, confirm: Callable[[str], bool]):
+        super().__init__()
+        self._confirm = confirm
+
+    def confirm(self, question: str, previews: list, violations: list) -> bool:
+        self.questions.append(question)
+        return self._confirm(question)
 
 
 def deploy(
@@ -170,187 +96,124 @@ def deploy(
     max_parallel: int = 4,
     console: Console | None = None,
     confirm: Callable[[str], bool] | None = None,
+    ui: UserInterface | None = None,
     waiter_delays: tuple[float, float] | None = None,
     poll_interval: float = 2.0,
 ) -> DeployResult:
-    """Deploy (or with `what_if`, preview) the app at `repo_or_plan`; see the module docstring.
-
-    `confirm` replaces the interactive prompt (tests); `waiter_delays`/`poll_interval` tune how
-    often CloudFormation is polled (moto answers at once).
-    """
-    console = console or Console()
+    """Deploy (or with `what_if`, preview) the app at `repo_or_plan`; see the module docstring."""
+    tuning = Tuning(max_parallel, waiter_delays, poll_interval)
     if max_parallel < 1:
-        raise DeployError("--max-parallel must be at least 1")
+        raise Refused("--max-parallel must be at least 1")
     plan, repo = resolve_plan(repo_or_plan, description=description, stage=stage, xray=xray, write=not what_if)
-    with deployment_lock(plan.name):
-        try:
-            state = load_state(plan.name, plan.region)
-            state.plan, state.stage = plan, plan.stage
-        except DeploymentNotFound:
-            state = DeploymentState.new(plan)
-        previous_status = state.status
-        runner = _DeployRun(plan, repo, state, console, what_if=what_if, allow_replacement=allow_replacement,
-                            max_parallel=max_parallel, waiter_delays=waiter_delays, poll_interval=poll_interval)
-        try:
-            return runner.run(yes=yes, confirm=confirm, previous_status=previous_status)
-        except KeyboardInterrupt:
-            if what_if or not runner.touched_state:
-                raise  # nothing was started: the state is still true as it is
-            phase = state.status.value if state.status.in_progress or state.status is S.PENDING else "deploying"
-            message = (f"interrupted during {phase}; CloudFormation may still be working: "
-                       f"run `hivemind status {plan.name}`")
-            mark_failed(state, message, stage=phase)
-            _save_quietly(state)
-            raise HivemindError(message, exit_code=130) from None
-        except (BotoCoreError, ResponseParserError) as exc:
-            # An AWS call outside aws_errors() (e.g. a garbled endpoint answer): one line, state failed.
-            error = DeployError(f"AWS call failed during {state.status.value}: {one_line(str(exc), 300)}")
-            if not what_if and runner.touched_state:
-                mark_failed(state, error, stage=state.status.value)
-                _save_quietly(state)
-            raise error from None
-        except HivemindError as exc:
-            if not what_if and runner.touched_state:
-                if isinstance(exc, (ReplacementRefused, ChecksFailed)) and previous_status in _SETTLED:
-                    # Nothing was sent to CloudFormation: the deployment is as it was.
-                    append_history(state, "deploy", f"refused: {exc}", status=previous_status)
-                elif state.status.in_progress or state.status is S.PENDING:
-                    mark_failed(state, exc, stage=state.status.value)
-                _save_quietly(state)
-            raise
+    check_needs(plan)
+    ui = ui_for(console, confirm, ui)
+    op = Operation(plan.name, "deploy", region=plan.region, ui=ui, what_if=what_if,
+                   state_factory=lambda: DeploymentState.new(plan))
+    with op:
+        state = op.state
+        if state.status is S.DESTROYED:
+            state = op.state = _fresh_after_destroy(state, plan)
+        if state.live_release is not None:
+            from .update import run_release
+
+            return run_release(op, plan, repo, yes=yes, allow_replacement=allow_replacement, tuning=tuning,
+                               via="deploy")
+        return _first_deploy(op, plan, repo, yes=yes, allow_replacement=allow_replacement, tuning=tuning)
 
 
-def _save_quietly(state: DeploymentState) -> None:
-    """Save state on the way out of a failure; the local copy must land even if AWS is the problem."""
-    try:
-        save_state(state)
-    except HivemindError:
-        save_state(state, remote=False)
+def _fresh_after_destroy(old: DeploymentState, plan: DeploymentPlan) -> DeploymentState:
+    """A destroyed deployment deployed again starts fresh; its history is kept."""
+    fresh = DeploymentState.new(plan)
+    fresh.history, fresh.operations = old.history, old.operations
+    return fresh
 
 
-class _DeployRun:
-    """One deploy's steps, sharing the plan, state and console."""
-
-    def __init__(self, plan: DeploymentPlan, repo: Path, state: DeploymentState, console: Console, *,
-                 what_if: bool, allow_replacement: bool, max_parallel: int,
-                 waiter_delays: tuple[float, float] | None, poll_interval: float):
-        self.plan, self.repo, self.state, self.console = plan, repo, state, console
-        self.what_if, self.allow_replacement, self.max_parallel = what_if, allow_replacement, max_parallel
-        self.waiter_delays, self.poll_interval = waiter_delays, poll_interval
-        self.cancel = threading.Event()
-        self.touched_state = False
-
-    def _step(self, status: DeploymentStatus, detail: str = "") -> None:
-        if self.what_if:
-            return
-        append_history(self.state, "deploy", detail or status.value, status=status)
-        self.state.last_error = None if status is not S.FAILED else self.state.last_error
-        save_state(self.state)
-        self.touched_state = True
-
-    def run(self, *, yes: bool, confirm, previous_status: DeploymentStatus) -> DeployResult:
-        from ..artifact import bundle_app, publish_artifact
-        from ..artifact.publish import artifact_key, publish_assembly_assets
-        from ..synth import synthesize
-
-        plan, state = self.plan, self.state
-        if not self.what_if:
-            state.failed_stage = None
-            self._step(S.PENDING, f"deploy of {plan.name} ({plan.stage}) requested")
-
-        # building: the app bundle, published to the artifact bucket (bootstrapped on first use).
-        self._step(S.BUILDING)
-        color = state.active_color or "blue"
-        bundle = bundle_app(self.repo, plan, deployment_dir(plan.name) / "bundles")
-        bucket = _bootstrap_bucket(plan.region, create=not self.what_if)
-        if self.what_if:
-            # The key is content-addressed: what it would be, without uploading anything.
-            ref = ArtifactRef(bucket, artifact_key(bundle.name, bundle.sha256), bundle.sha256) if bucket else None
-        else:
-            ref = publish_artifact(bundle, plan.region)
-            from ..state import ArtifactInfo
-
-            state.artifact = ArtifactInfo(bucket=ref.bucket, key=ref.key, sha256=ref.sha256)
-
-        # provisioning: synth + checks, then one change set per stack.
-        self._step(S.PROVISIONING)
-        colors = _colors(state)
-        options = RenderOptions(
-            colors=colors,  # type: ignore[arg-type]
-            weights={c: (100 if c == color else 0) for c in ("blue", "green")},
-            artifacts={c: ref for c in colors} if ref else {},
-        )
-        synth = synthesize(plan, options=options, outdir=deployment_dir(plan.name) / "cdk.out", checks=True)
-        _check_findings(synth)
-        if not self.what_if and _has_file_assets(synth.assembly_dir):
-            publish_assembly_assets(synth.assembly_dir, plan.region)
-        specs = [StackSpec(s.name, s.template, tuple(s.dependencies)) for s in synth.stacks]
-
-        progress = DeployProgress([s.name for s in specs], self.console)
-        delays = self.waiter_delays
-        factory = thread_local_factory(plan.region, cancel=self.cancel, **({"waiter_delays": delays} if delays else {}))
-        ctx = ChangeSetContext(plan.name, plan.stage,
-                               upload_template=_template_uploader(bucket, plan.name, plan.region) if bucket else None)
-        engine = DeployEngine(factory, ctx, region=plan.region, max_parallel=self.max_parallel,
-                              allow_replacement=self.allow_replacement, progress=progress,
-                              poll_interval=self.poll_interval, cancel=self.cancel)
-        with aws_errors("creating change sets"):
-            previews = engine.preview(specs, what_if=self.what_if,
-                                      retire=_retired_stacks(plan.name, {s.name for s in specs}))
-        result = DeployResult(plan, None if self.what_if else state, previews, what_if=self.what_if)
-        proceed = False
-        try:
-            result.violations = guard.enforce(previews, plan.region, allow_replacement=self.allow_replacement
-                                              or self.what_if)
-            if self.what_if:
-                print_what_if(self.console, previews, result.violations)
-                return result
-            if result.changed and not confirm_or_yes(previews, self.console, yes, confirm):
-                result.cancelled = True
-            else:
-                proceed = True
-        finally:
-            # A preview, a refusal, a "no" or a Ctrl-C at the prompt: leave no change set behind.
-            if not proceed:
-                with aws_errors("deleting change sets"):
-                    engine.discard(previews)
-        if result.violations:
-            self.console.print(f"[yellow]--allow-replacement: replacing or deleting {len(result.violations)} stateful "
-                               "resource(s)[/]")
-        if result.cancelled:
-            append_history(state, "deploy", "cancelled at confirmation", status=previous_status
-                           if not previous_status.in_progress else S.FAILED)
-            save_state(state)
-            return result
-
-        # deploying: execute the change sets along the DAG with a live view.
-        self._step(S.DEPLOYING, f"{sum(not p.no_changes for p in previews)} stack(s) with changes")
-        try:
-            with progress:
-                result.engine = engine.execute(previews)
-        except KeyboardInterrupt:
-            self.cancel.set()
-            raise
-        state.active_color = color
-        for name in result.engine.deleted:
-            state.stacks.pop(name, None)  # gone on purpose, not "MISSING"
-
-        # verifying: read back stacks, outputs, URL and dashboard from CloudFormation.
-        self._step(S.VERIFYING)
-        try:
-            # This process holds the lock, so the refresh reads the deploy as running, not interrupted.
-            refresh_from_cloudformation(state)
-        except HivemindError:
-            if result.engine.ok:
-                raise
-        if not result.engine.ok:
-            mark_failed(state, result.engine.error_line() or "deploy failed", stage="deploying")
-            save_state(state)
-            raise DeployError(f"deploy failed: {state.last_error}")
-        changed = result.engine.changed
-        self._step(S.COMPLETED, f"{len(changed)} stack(s) changed" if changed else "no changes")
+def _first_deploy(op: Operation, plan: DeploymentPlan, repo: Path, *, yes: bool, allow_replacement: bool,
+                  tuning: Tuning) -> DeployResult:
+    state = op.state
+    color = state.active_color or "blue"
+    result = DeployResult(plan, None if op.what_if else state, what_if=op.what_if)
+    with op.phase("bundle", status=S.BUILDING):
+        bucket = bootstrap_bucket(plan.region, create=not op.what_if)
+        rollout = StackRollout(op, plan, bucket=bucket, allow_replacement=allow_replacement, tuning=tuning)
+        ref = rollout.publish(repo)
+    with op.phase("synth", status=S.PROVISIONING):
+        colors = releases.live_colors(state) if state.colors else (color,)
+        artifacts = {c: cs.artifact for c, cs in state.colors.items()}
+        if ref:
+            artifacts[color] = artifact_info(ref)
+        options = releases.render_options(state, colors=colors, weights={color: 100}, artifacts=artifacts)
+        specs = rollout.synth(options)
+    with op.phase("change sets", status=S.PROVISIONING):
+        engine = rollout.engine()
+        previews, violations = rollout.preview(engine, specs, retire=retired_stacks(plan.name, {s.name for s in specs}))
+        result.previews, result.violations = previews, violations
+    with op.phase("confirm"):
+        proceed = rollout.confirm(engine, previews, violations, yes=yes)
+    if op.what_if:
+        result.lifecycle = op.result("what-if")
         return result
+    if not proceed:
+        result.cancelled = True
+        result.lifecycle = op.cancel()
+        return result
+    if violations:
+        ui_note(op, f"--allow-replacement: replacing or deleting {len(violations)} stateful resource(s)")
+    release = releases.new_release(state, artifact=artifact_info(ref), color=color, plan_hash=plan_hash(plan),
+                                   strategy="initial", operation_id=op.record.id)
+    op.release_label = release.label
+    op.record.release = release.version
+    with op.phase("execute", status=S.DEPLOYING,
+                  detail=f"{sum(not p.no_changes for p in previews)} stack(s) with changes"):
+        try:
+            result.engine = rollout.execute(engine, previews)
+        except BaseException:
+            releases.mark(state, release, "failed")
+            raise
+    state.plan, state.stage = plan, plan.stage
+    releases.promote(state, release)
+    for name in result.engine.deleted:
+        state.stacks.pop(name, None)  # gone on purpose, not "MISSING"
+    with op.phase("verify", status=S.VERIFYING):
+        # This process holds the lock, so the refresh reads the deploy as running, not interrupted.
+        refresh_from_cloudformation(state)
+        verify_and_record(op, state)
+    changed = result.engine.changed
+    result.lifecycle = op.succeed(S.COMPLETED, f"{len(changed)} stack(s) changed" if changed else "no changes")
+    return result
 
 
-def confirm_or_yes(previews: list[StackPreview], console: Console, yes: bool, confirm) -> bool:
-    return True if yes else _confirm(previews, console, confirm)
+def ui_note(op: Operation, text: str) -> None:
+    op.ui.note(text)
+
+
+def verify_and_record(op: Operation, state: DeploymentState, *, test_listener: bool = False,
+                      strict: bool = False) -> bool:
+    """QA's checks on the deployment (or on the idle colour through the test listener).
+
+    Returns False only when a check failed on an answer (an HTTP error, a bad certificate). An
+    address HiveMind cannot reach from here (no DNS, no route) is said, and the load balancer's
+    own health checks are relied on, unless `strict`.
+    """
+    try:
+        from ..qa import record_verification, verify
+    except ImportError:
+        op.ui.note("verification skipped: QA checks are not available in this build")
+        return True
+    if not state.url:
+        return True
+    result = verify(state, test_listener=test_listener)
+    if not test_listener:
+        record_verification(state, result)
+    failed = [c for c in result.checks if not c.passed]
+    unreachable = [c for c in failed if getattr(c, "unreachable", False)]
+    answered = [c for c in failed if not getattr(c, "unreachable", False)]
+    if unreachable and not answered:
+        where = "the idle colour's test listener" if test_listener else state.url
+        op.ui.note(f"{where} cannot be reached from here ({unreachable[0].detail}); relying on the load "
+                   "balancer's health checks")
+        if strict:
+            raise Refused(f"--strict-verify: {where} cannot be reached from here: {unreachable[0].detail}",
+                          exit_code=1)
+        return True
+    return not answered

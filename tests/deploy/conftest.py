@@ -10,7 +10,7 @@ from rich.console import Console
 
 from hivemind.deploy import ChangeSetContext, DeployEngine, StackSpec
 from hivemind.deploy.cfn import thread_local_factory
-from hivemind.deploy.progress import DeployProgress
+from hivemind.cli.progress import DeployProgress
 
 REGION = "us-east-1"
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "express-postgres"

@@ -159,9 +159,9 @@ def test_running_stacks_finish_after_a_sibling_fails(aws, cfn):
     class Api(CloudFormationApi):
         """moto, with t-ok held in its completion wait until t-bad has failed."""
 
-        def execute_change_set(self, change_set_id, stack_name):
+        def execute_change_set(self, change_set_id, stack_name, token=None):
             try:
-                super().execute_change_set(change_set_id, stack_name)
+                super().execute_change_set(change_set_id, stack_name, token)
             except ClientError:
                 bad_failed.set()
                 raise

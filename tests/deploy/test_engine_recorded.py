@@ -29,6 +29,7 @@ class RecordedCloudFormation:
         self.on_execute = on_execute or {}  # name -> (final status, events to append oldest first)
         self.change_set_failure = change_set_failure or {}  # name -> StatusReason
         self.calls: list[tuple[str, str]] = []
+        self.tokens: list[str | None] = []
         self.change_sets: dict[str, dict] = {}
 
     def _stack(self, name):
@@ -80,8 +81,9 @@ class RecordedCloudFormation:
         self.calls.append(("delete_change_set", stack_name))
         self.change_sets.pop(cs_id, None)
 
-    def execute_change_set(self, cs_id, stack_name):
+    def execute_change_set(self, cs_id, stack_name, token=None):
         self.calls.append(("execute_change_set", stack_name))
+        self.tokens.append(token)
         final, events = self.on_execute[stack_name]
         stack = self.stacks[stack_name]
         stack["events"].extend(events)
@@ -211,7 +213,7 @@ def test_progress_shows_only_this_operations_newest_resource_events():
 
     from rich.console import Console
 
-    from hivemind.deploy.progress import DeployProgress
+    from hivemind.cli.progress import DeployProgress
 
     stack = "orders-api-data"
     old = failed_data_create()  # an earlier attempt, already in the stack's history

@@ -8,7 +8,7 @@ from rich.console import Console
 
 from hivemind.deploy import DeployError, StackSpec
 from hivemind.deploy.changeset import TEMPLATE_BODY_LIMIT
-from hivemind.deploy.diff import print_what_if
+from hivemind.cli.what_if import print_what_if
 
 from .conftest import live_stacks, network_template
 

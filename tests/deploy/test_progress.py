@@ -10,7 +10,7 @@ from io import StringIO
 from rich.console import Console
 
 from hivemind.deploy.events import StackEvent
-from hivemind.deploy.progress import DeployProgress
+from hivemind.cli.progress import DeployProgress
 
 T0 = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
 

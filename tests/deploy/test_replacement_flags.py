@@ -7,7 +7,7 @@ from rich.console import Console
 
 from hivemind.deploy import ResourceChange, StackSpec
 from hivemind.deploy.changeset import StackPreview
-from hivemind.deploy.diff import print_what_if
+from hivemind.cli.what_if import print_what_if
 from hivemind.deploy.guard import fill_replacement
 
 from .conftest import REGION, bucket_template, network_template, three_stacks

@@ -8,7 +8,7 @@ import yaml
 from rich.console import Console
 
 from hivemind.deploy import ReplacementRefused, StackSpec
-from hivemind.deploy.diff import print_what_if
+from hivemind.cli.what_if import print_what_if
 from hivemind.deploy.guard import enforce
 from hivemind.state import DeploymentStatus, load_state
 from hivemind.workflows.deploy import deploy
