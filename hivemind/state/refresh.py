@@ -8,12 +8,12 @@ from botocore.exceptions import ClientError
 
 from ..aws import AwsError, aws_errors, client, default_region
 from ..render.names import stack_name
-from .local import read_local, write_local
-from .lock import DeploymentLocked, deployment_lock, lock_held
+from .local import StateError, read_local, write_local
+from .lock import DeploymentLocked, deployment_lock, lease_held_elsewhere, lock_held, locked_elsewhere
 from .models import DeploymentState, DeploymentStatus, StackState
 from ..redact import one_line
-from .remote import read_remote
-from .store import DeploymentNotFound, append_history, mark_failed, save_state, serialize_state
+from .remote import StateConflict, _saved_after, read_remote, remote_head, stored_revision
+from .store import DeploymentNotFound, append_history, mark_failed, save_state, serialize_state, unreadable_local
 
 # Every stack the renderer may create for a deployment (DESIGN.md, "Stacks"): (kind, colour).
 _STACKS = (("network", None), ("data", None), ("edge", None), ("app", "blue"), ("app", "green"),
@@ -109,6 +109,8 @@ def _reconcile_interrupted(state: DeploymentState) -> None:
     never end."""
     if not state.status.in_progress or lock_held(state.id):
         return
+    if lease_held_elsewhere(state.id, state.region) is not None:
+        return  # a command on another machine holds the deployment's lease: it is running, not stopped
     live = {n: s.status for n, s in state.stacks.items() if s.status != MISSING}
     # REVIEW_IN_PROGRESS is a stack waiting for its first change set to be executed: idle.
     working = sorted(n for n, s in live.items() if s.endswith("_IN_PROGRESS") and s != "REVIEW_IN_PROGRESS")
@@ -166,28 +168,86 @@ def tagged_deployment_ids(region: str) -> dict[str, int]:
     return found
 
 
+def _live_stacks(state: DeploymentState) -> list[str]:
+    return sorted(n for n, s in state.stacks.items() if s.status != MISSING)
+
+
+def _not_deployed(deployment_id: str, region: str, detail: str) -> DeploymentNotFound:
+    return DeploymentNotFound(f"'{deployment_id}' is not deployed in {region}: {detail} (see `hivemind list`)")
+
+
+def _cloudformation_only(deployment_id: str, region: str) -> list[str]:
+    cfn = client("cloudformation", region)
+    with aws_errors(f"reading stacks of '{deployment_id}' from CloudFormation"):
+        return [n for n in stack_names(deployment_id) if _describe(cfn, n) is not None]
+
+
+def _aws_copy_wins(head: dict, local: DeploymentState) -> bool:
+    """The stored copy is the one to show: another revision than the local copy's base, or (both
+    from before revisions) saved later."""
+    stored = stored_revision(head)
+    if stored or local.revision:
+        return stored != local.revision
+    return _saved_after(head, local.updated_at)
+
+
 def current_status(deployment_id: str, region: str | None = None) -> DeploymentState:
     """What `hivemind status` shows: the newest stored state (this machine's or AWS's), refreshed
-    from CloudFormation, and saved back unless another command holds the deployment's lock."""
-    local = read_local(deployment_id)
+    from CloudFormation, and saved back unless a command holds the deployment's lock (here, or
+    its lease in AWS).
+
+    Truth about absence: where AWS holds no state for the id and none of the stacks this
+    machine's copy names exists (another account, another region, a destroy elsewhere), the
+    deployment is not deployed there: DeploymentNotFound (exit 2) and nothing is written, neither
+    to that account's SSM nor over this machine's copy. An older local copy never overwrites a
+    newer one in AWS (revisions, see hivemind.state.remote). A corrupt state.json is rebuilt from
+    AWS, or named in one line.
+    """
+    try:
+        local, unreadable = read_local(deployment_id), None
+    except StateError as exc:
+        local, unreadable = None, exc
     if local is not None and region not in (None, local.region):
         local = None  # asked about another region: this machine's copy is not that deployment
     region = region or (local.region if local else None) or default_region()
     # Unlike load_state, AWS must answer here: status is about what is deployed now.
-    remote = read_remote(deployment_id, region, newer_than=local.updated_at if local else None)
+    head = remote_head(deployment_id, region)
+    remote = None
+    if head is not None and (local is None or _aws_copy_wins(head, local)):
+        remote = read_remote(deployment_id, region)
     if remote is None and local is None:
-        raise DeploymentNotFound(f"unknown deployment '{deployment_id}' in {region} (see `hivemind list`)")
-    state = remote or local
+        stacks = _cloudformation_only(deployment_id, region)
+        if unreadable is not None:
+            raise unreadable_local(unreadable, deployment_id, region)
+        if stacks:
+            raise DeploymentNotFound(f"'{deployment_id}' has no stored state in {region} but stacks "
+                                     f"{', '.join(stacks)} exist (see `hivemind list`)")
+        raise _not_deployed(deployment_id, region, "no stored state and no stacks there")
     if remote is not None:
-        write_local(serialize_state(remote), deployment_id)
+        state = remote
+        write_local(serialize_state(remote), deployment_id)  # the cache follows AWS (and is rebuilt if corrupt)
+    else:
+        state = local
+    only_here = head is None
     refresh_from_cloudformation(state)
+    if only_here and not _live_stacks(state):
+        # Only this machine's copy knows the id and nothing of it exists here: not deployed. The
+        # copy is left as it was (it may describe another account's deployment).
+        claimed = f"none of the {len(state.stacks)} stack(s) this machine's copy names exists" if state.stacks \
+            else "no stacks"
+        raise _not_deployed(deployment_id, region, f"no stored state in AWS there and {claimed} "
+                                                   f"(this machine's copy says {local.status.value}; left unchanged)")
+    if locked_elsewhere(deployment_id) or lease_held_elsewhere(deployment_id, region) is not None:
+        return state  # a running command owns the state; show the refreshed view without writing it
     try:
-        with deployment_lock(deployment_id):
+        with deployment_lock(deployment_id, command="status", remote=False):
             try:
                 save_state(state)
+            except StateConflict:
+                pass  # AWS moved on since (another command saved): its copy stands, ours stays local
             except AwsError:
                 # A read-only principal (a CI viewer) may not write SSM: showing status must not fail.
                 save_state(state, remote=False)
     except DeploymentLocked:
-        pass  # a running command owns the state; show the refreshed view without writing it
+        pass  # a command started meanwhile; it owns the state now
     return state

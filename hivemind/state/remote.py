@@ -10,6 +10,16 @@ SSM Parameter Store, Standard tier only (free; Advanced costs money and cannot b
 Parts are written before the head and the head's sha256 is checked on read, so a reader never
 accepts a mix of two writes. Standard parameters hold at most 4 KB (moto does not enforce it;
 real AWS does, so sizes are enforced here).
+
+Optimistic concurrency: the head carries a `revision` (1, 2, ...) and every state carries the
+revision it was read from or last saved as (`DeploymentState.revision`). A write is refused
+(StateConflict) when the stored revision is not the one the state was based on, or when the
+stored copy was deleted after the state was read from it, so an older copy (a laptop's stale
+cache, a `status` refreshing it) never overwrites a newer one. SSM has no conditional put: the
+check is a read just before the write, and the head's SSM `Version` returned by the write tells
+whether another write landed in between (then StateConflict too). Writers that change a
+deployment hold its lease (hivemind.state.lease), which closes that window; `status`, which
+takes no lease, writes only when no lease is held.
 """
 from __future__ import annotations
 
@@ -22,13 +32,17 @@ from datetime import datetime
 from botocore.exceptions import ClientError
 
 from ..aws import AwsError, aws_errors, client
-from .local import parse_state
+from .local import StateError, parse_state
 from .models import DeploymentState, DeploymentSummary
 
 PREFIX = "/hivemind/deployments"
 STANDARD_TIER_MAX = 4096
 PART_SIZE = 4000
 FORMAT = 1
+
+
+class StateConflict(StateError):
+    """The copy in AWS moved since this state was read: writing it would lose someone's change."""
 
 
 def head_name(deployment_id: str) -> str:
@@ -47,29 +61,77 @@ def _decode(payload: str) -> str:
     return zlib.decompress(base64.b64decode(payload)).decode("utf-8")
 
 
-def _put(ssm, name: str, value: str) -> None:
-    ssm.put_parameter(Name=name, Value=value, Type="String", Tier="Standard", Overwrite=True,
-                      Description="HiveMind deployment state (managed by hivemind; do not edit)")
+def _put(ssm, name: str, value: str) -> int:
+    return int(ssm.put_parameter(Name=name, Value=value, Type="String", Tier="Standard", Overwrite=True,
+                                 Description="HiveMind deployment state (managed by hivemind; do not edit)"
+                                 ).get("Version", 0))
 
 
-def write_remote(state: DeploymentState, state_json: str) -> None:
-    """Store `state_json` (already redacted) for `state.id` in the state's region."""
-    payload = _encode(state_json)
-    summary = json.loads(state.summary().model_dump_json(exclude={"source"}))
-    head = {"format": FORMAT, "summary": summary, "sha256": hashlib.sha256(payload.encode()).hexdigest()}
-    inline = json.dumps({**head, "parts": 0, "data": payload}, separators=(",", ":"))
+def stored_revision(head: dict | None) -> int:
+    """A head's revision; heads written before revisions existed count as 0."""
+    try:
+        return int((head or {}).get("revision", 0))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _conflict(state: DeploymentState, head: dict | None) -> str | None:
+    base = state.revision
+    if head is None:
+        if base > 0:
+            return (f"state of '{state.id}' in SSM ({state.region}) was deleted after this copy (revision {base}) "
+                    "was read from it; not writing it back")
+        return None
+    stored = stored_revision(head)
+    if stored != base:
+        when = (head.get("summary") or {}).get("updated_at", "?")
+        return (f"state of '{state.id}' in SSM ({state.region}) is at revision {stored} (saved {when}) but this "
+                f"copy is based on revision {base}: another command saved it since; not overwriting it "
+                f"(run `hivemind status {state.id}` to load the newer one)")
+    return None
+
+
+def write_remote(state: DeploymentState, state_json: str) -> int:
+    """Store `state_json` (already redacted, serialized from `state`) for `state.id` in the state's
+    region, as the revision after `state.revision`; return that new revision. Raise StateConflict
+    (nothing written) if the stored copy is not the one `state` was based on."""
     ssm = client("ssm", state.region)
     with aws_errors(f"saving state of '{state.id}' to SSM"):
+        head, ssm_version = _read_head_versioned(ssm, state.id)
+        problem = _conflict(state, head)
+        if problem:
+            raise StateConflict(problem)
+        revision = stored_revision(head) + 1
+        state_json = _with_revision(state_json, revision)
+        payload = _encode(state_json)
+        summary = json.loads(state.summary().model_dump_json(exclude={"source"}))
+        record = {"format": FORMAT, "revision": revision, "summary": summary,
+                  "sha256": hashlib.sha256(payload.encode()).hexdigest()}
+        inline = json.dumps({**record, "parts": 0, "data": payload}, separators=(",", ":"))
         if len(inline) <= STANDARD_TIER_MAX:
-            _put(ssm, head_name(state.id), inline)
+            written = _put(ssm, head_name(state.id), inline)
             parts = 0
         else:
             chunks = [payload[i:i + PART_SIZE] for i in range(0, len(payload), PART_SIZE)]
             for index, chunk in enumerate(chunks):
                 _put(ssm, part_name(state.id, index), chunk)
             parts = len(chunks)
-            _put(ssm, head_name(state.id), json.dumps({**head, "parts": parts}, separators=(",", ":")))
+            written = _put(ssm, head_name(state.id), json.dumps({**record, "parts": parts}, separators=(",", ":")))
         _delete_parts_from(ssm, state.id, parts)
+    expected = (ssm_version or 0) + 1
+    if written and written != expected:
+        # Another write of the head landed between our check and our write (a writer without the
+        # lease): ours is stored, theirs may be lost. Say so instead of pretending all is well.
+        raise StateConflict(f"state of '{state.id}' in SSM was written by another command at the same moment "
+                            f"(SSM version {written}, expected {expected}); run `hivemind status {state.id}`")
+    return revision
+
+
+def _with_revision(state_json: str, revision: int) -> str:
+    """The stored JSON carries the revision it is stored as (a reader then starts from it)."""
+    data = json.loads(state_json)
+    data["revision"] = revision
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
 
 def _delete_parts_from(ssm, deployment_id: str, first: int) -> None:
@@ -87,37 +149,71 @@ def _parameters_under(ssm, path: str, *, recursive: bool):
         yield from page["Parameters"]
 
 
-def _read_head(ssm, deployment_id: str) -> dict | None:
+def _read_head_versioned(ssm, deployment_id: str) -> tuple[dict | None, int | None]:
+    """(head, its SSM Version), or (None, None) if the parameter does not exist."""
     try:
-        value = ssm.get_parameter(Name=head_name(deployment_id))["Parameter"]["Value"]
+        param = ssm.get_parameter(Name=head_name(deployment_id))["Parameter"]
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") == "ParameterNotFound":
-            return None
+            return None, None
         raise
     try:
-        head = json.loads(value)
+        head = json.loads(param["Value"])
     except ValueError:
         raise AwsError(f"SSM parameter {head_name(deployment_id)} is not a HiveMind state") from None
     if not isinstance(head, dict) or head.get("format") != FORMAT:
         raise AwsError(f"SSM parameter {head_name(deployment_id)} has an unknown state format")
-    return head
+    return head, param.get("Version")
 
 
-def read_remote(deployment_id: str, region: str, *, newer_than: datetime | None = None) -> DeploymentState | None:
-    """The state stored in AWS, or None if this region has none for the id (or, with
-    `newer_than`, none saved after that moment: then only the small head is read)."""
+def _read_head(ssm, deployment_id: str) -> dict | None:
+    return _read_head_versioned(ssm, deployment_id)[0]
+
+
+def remote_head(deployment_id: str, region: str) -> dict | None:
+    """The stored head (summary, revision; one small read), or None if the region has no state
+    for the id."""
+    ssm = client("ssm", region)
+    with aws_errors(f"reading state of '{deployment_id}' from SSM"):
+        return _read_head(ssm, deployment_id)
+
+
+def remote_revision(deployment_id: str, region: str) -> int | None:
+    """The revision stored in AWS, or None if the region has no state for the id."""
+    head = remote_head(deployment_id, region)
+    return None if head is None else stored_revision(head)
+
+
+def read_remote(deployment_id: str, region: str, *, newer_than: datetime | None = None,
+                based_on: int | None = None) -> DeploymentState | None:
+    """The state stored in AWS (its `revision` set from the head), or None if this region has none
+    for the id. With `based_on` (the revision a local copy is based on), None also when the stored
+    revision is that one (the local copy is as new or newer: only the small head is read); heads
+    and copies without revisions (0) are compared by `newer_than` (the local copy's updated_at)."""
     ssm = client("ssm", region)
     with aws_errors(f"reading state of '{deployment_id}' from SSM"):
         for _ in range(2):  # a concurrent writer may swap parts under us: one re-read settles it
             head = _read_head(ssm, deployment_id)
             if head is None:
                 return None
-            if newer_than is not None and not _saved_after(head, newer_than):
+            if not _worth_reading(head, based_on, newer_than):
                 return None
             payload = head.get("data") or _read_parts(ssm, deployment_id, int(head.get("parts", 0)))
             if hashlib.sha256(payload.encode()).hexdigest() == head.get("sha256"):
-                return parse_state(_decode(payload), f"ssm:{head_name(deployment_id)}")
+                state = parse_state(_decode(payload), f"ssm:{head_name(deployment_id)}")
+                state.revision = stored_revision(head)
+                return state
     raise AwsError(f"state of '{deployment_id}' in SSM is inconsistent (parts do not match); retry")
+
+
+def _worth_reading(head: dict, based_on: int | None, newer_than: datetime | None) -> bool:
+    stored = stored_revision(head)
+    if based_on is not None and (stored or based_on):
+        # Another revision (newer, or a copy re-created after a delete) is what AWS holds now.
+        return stored != based_on
+    if newer_than is not None:
+        return _saved_after(head, newer_than)
+    return True
 
 
 def _saved_after(head: dict, moment: datetime) -> bool:

@@ -5,10 +5,11 @@ import json
 
 from ..aws import AwsError, default_region
 from ..errors import HivemindError
-from .local import check_deployment_id, local_deployment_ids, read_local, write_local
+from .local import StateError, check_deployment_id, local_deployment_ids, read_local, state_path, write_local
+from .lock import held_lease
 from .models import DeploymentState, DeploymentStatus, DeploymentSummary, HistoryEvent, utcnow
 from ..redact import one_line, redact_data
-from .remote import list_remote, read_remote, write_remote
+from .remote import StateConflict, list_remote, read_remote, remote_head, write_remote  # noqa: F401 (StateConflict re-exported)
 
 # Enough history to explain the last few commands; older events are dropped from state.
 HISTORY_LIMIT = 200
@@ -27,7 +28,10 @@ def serialize_state(state: DeploymentState) -> str:
 def save_state(state: DeploymentState, *, remote: bool = True) -> None:
     """Write state.json atomically and (unless remote=False) the copy in AWS.
 
-    Callers hold `deployment_lock(state.id)`; the remote write goes to the state's region.
+    Callers hold `deployment_lock(state.id)`; the remote write goes to the state's region and is
+    refused (StateConflict, nothing written to AWS) if the stored copy moved past the revision
+    `state` was based on, or if this process lost the deployment's lease. The local file is
+    written first (it must land even when AWS is the problem), then again with the new revision.
     """
     check_deployment_id(state.id)
     state.updated_at = utcnow()
@@ -36,23 +40,48 @@ def save_state(state: DeploymentState, *, remote: bool = True) -> None:
     text = serialize_state(state)
     write_local(text, state.id)
     if remote:
-        write_remote(state, text)
+        lease = held_lease(state.id)
+        if lease is not None:
+            lease.check()  # broken by `hivemind unlock --force` or taken over: AWS is someone else's now
+        state.revision = write_remote(state, text)
+        write_local(serialize_state(state), state.id)
+
+
+def _read_local_or_note(deployment_id: str) -> tuple[DeploymentState | None, StateError | None]:
+    """This machine's copy, or (None, the error) when state.json is corrupt or truncated."""
+    try:
+        return read_local(deployment_id), None
+    except StateError as exc:
+        return None, exc
+
+
+def unreadable_local(error: StateError, deployment_id: str, region: str) -> StateError:
+    """One line for a corrupt state.json that AWS cannot replace."""
+    return StateError(f"{error}; no copy in AWS ({region}) to rebuild it from: repair or remove "
+                      f"{state_path(deployment_id)}")
 
 
 def load_state(deployment_id: str, region: str | None = None) -> DeploymentState:
     """The local cache if this machine has one, else the copy stored in AWS (then cached locally).
 
-    A local cache is still checked against AWS (one small read): if another machine (CI) saved
-    a newer state since, that one is returned, so a laptop never acts on a stale colour or
-    status. AWS being unreachable then is not an error here: the local cache is returned.
+    A local cache is still checked against AWS (one small read of the head): if another machine
+    (CI) saved another revision since, that one is returned, so a laptop never acts on a stale
+    colour or status. AWS being unreachable then is not an error here: the local cache is returned.
+    If the copy in AWS was deleted since the cache was read from it (a destroy elsewhere), the
+    cache is returned rebased on "no copy" (revision 0): the caller, holding the lease, may store
+    it anew. A corrupt or truncated state.json is rebuilt from AWS, or named in one line.
     `region` is where to look in AWS; default: the local state's, else AWS_REGION /
     AWS_DEFAULT_REGION / us-east-1.
     """
     check_deployment_id(deployment_id)
-    local = read_local(deployment_id)
+    local, unreadable = _read_local_or_note(deployment_id)
     if local is not None and (region is None or region == local.region):
         try:
-            newer = read_remote(deployment_id, local.region, newer_than=local.updated_at)
+            head = remote_head(deployment_id, local.region)
+            if head is None:
+                local.revision = 0
+                return local
+            newer = read_remote(deployment_id, local.region, newer_than=local.updated_at, based_on=local.revision)
         except AwsError:
             return local
         if newer is None:
@@ -60,10 +89,18 @@ def load_state(deployment_id: str, region: str | None = None) -> DeploymentState
         write_local(serialize_state(newer), deployment_id)
         return newer
     region = default_region(region)
-    state = read_remote(deployment_id, region)
+    try:
+        state = read_remote(deployment_id, region)
+    except AwsError as exc:
+        if unreadable is None:
+            raise
+        # The file is the problem the user must hear about; AWS only failed to stand in for it.
+        raise StateError(f"{unreadable}; it could not be rebuilt from AWS ({exc})") from None
     if state is None:
+        if unreadable is not None:
+            raise unreadable_local(unreadable, deployment_id, region)
         raise DeploymentNotFound(f"unknown deployment '{deployment_id}' in {region} (see `hivemind list`)")
-    write_local(serialize_state(state), deployment_id)
+    write_local(serialize_state(state), deployment_id)  # also rebuilds a corrupt state.json
     return state
 
 

@@ -28,7 +28,7 @@ def make_plan():
 _HOLDER = textwrap.dedent("""
     import sys
     from hivemind.state import deployment_lock
-    with deployment_lock(sys.argv[1]):
+    with deployment_lock(sys.argv[1], remote=False, command="deploy"):
         print("locked", flush=True)
         sys.stdin.read()   # hold until the test closes our stdin (or kills us)
 """)

@@ -90,7 +90,7 @@ def test_a_running_command_is_not_called_interrupted(cfn, make_plan, lock_holder
     assert load_state("orders-api").stacks == {}  # the lock holder owns the file: status did not write
 
 
-def test_interrupted_while_cloudformation_still_works(make_plan, monkeypatch):
+def test_interrupted_while_cloudformation_still_works(aws, make_plan, monkeypatch):
     # moto never leaves a stack *_IN_PROGRESS on success, so feed a real-shaped DescribeStacks reply.
     from hivemind.state import refresh
 
@@ -136,7 +136,7 @@ def test_refresh_inside_the_running_command_keeps_its_status(cfn, make_plan):
     cfn.create_stack(StackName="orders-api-edge", TemplateBody=edge_template())
     state = DeploymentState.new(make_plan())
     state.status = DeploymentStatus.VERIFYING
-    with deployment_lock("orders-api"):   # the deploy itself refreshing mid-way
+    with deployment_lock("orders-api", remote=False):   # the deploy itself refreshing mid-way
         refresh_from_cloudformation(state)
     assert state.status is DeploymentStatus.VERIFYING and state.last_error is None
     assert state.url == f"http://{_alb_dns()}"

@@ -81,7 +81,8 @@ def test_list_in_an_empty_region(aws, cli):
 def test_unknown_deployment(aws, cli):
     code, out, err = cli("status", "ghost-app")
     assert code == 2 and out == ""
-    assert err.strip() == "error: unknown deployment 'ghost-app' in us-east-1 (see `hivemind list`)"
+    assert err.strip() == ("error: 'ghost-app' is not deployed in us-east-1: no stored state and no stacks there "
+                           "(see `hivemind list`)")
 
 
 def test_region_option_is_honoured(aws, make_plan, cli):
