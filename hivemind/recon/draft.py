@@ -41,6 +41,9 @@ class Claim:
     value: object
     seen: Seen
     rank: int
+    # Seen only on a branch the app takes when configured to (a Spring profile, an `if DB_ENGINE ==`
+    # branch, an extra): kept as evidence, never chosen over what runs by default.
+    optional: bool = False
 
     @property
     def origin(self) -> str:
@@ -67,7 +70,7 @@ class ServiceDraft:
         self.claims.setdefault(name, []).append(Claim(value, Seen(path, line, reason), rank))
 
     def best(self, name: str) -> Claim | None:
-        return best(self.claims.get(name, []))
+        return best([c for c in self.claims.get(name, []) if not c.optional])
 
     def value(self, name: str, default: object = None) -> object:
         chosen = self.best(name)
@@ -79,13 +82,21 @@ class Findings:
     """Everything the detectors found, filled in detector by detector."""
 
     services: list[ServiceDraft] = field(default_factory=list)
-    database: list[Claim] = field(default_factory=list)  # value: "postgres" | "mysql"
+    # value: "postgres" | "mysql" (an RDS engine) | "sqlite" | "h2" | "mongodb" (no RDS database)
+    database: list[Claim] = field(default_factory=list)
     database_version: list[Claim] = field(default_factory=list)  # value: (engine, version or None if unsupported)
     cache: list[Claim] = field(default_factory=list)  # value: "redis"
     cache_version: list[Claim] = field(default_factory=list)
     # Compose services that run someone else's image (no build): not deployable from this repo,
     # but worth naming when nothing else is found.
     prebuilt_images: list[str] = field(default_factory=list)
+    # Data stores some shipped dependency can talk to ("postgres", "redis", ...); None when the
+    # repository declares no dependencies at all (a bare Dockerfile), so nothing can be checked.
+    clients: set[str] | None = None
+    # Folders or files planned as no service, with why (a dev container, a reverse proxy...).
+    excluded: list[Claim] = field(default_factory=list)
+    # Environment variables the app reads with no default: name -> where.
+    needs: dict[str, Claim] = field(default_factory=dict)
 
     def service(self, root: str, role: str = "web") -> ServiceDraft | None:
         return next((s for s in self.services if s.root == root and s.role == role), None)
@@ -100,8 +111,12 @@ class Findings:
             self.services.append(draft)
         return draft
 
-    def add_database(self, engine: str, path: str | None, line: int | None, reason: str, rank: int) -> None:
-        self.database.append(Claim(engine, Seen(path, line, reason), rank))
+    def add_database(self, engine: str, path: str | None, line: int | None, reason: str, rank: int,
+                     optional: bool = False) -> None:
+        self.database.append(Claim(engine, Seen(path, line, reason), rank, optional))
 
-    def add_cache(self, path: str | None, line: int | None, reason: str, rank: int) -> None:
-        self.cache.append(Claim("redis", Seen(path, line, reason), rank))
+    def add_cache(self, path: str | None, line: int | None, reason: str, rank: int, optional: bool = False) -> None:
+        self.cache.append(Claim("redis", Seen(path, line, reason), rank, optional))
+
+    def exclude(self, what: str, path: str | None, line: int | None, reason: str) -> None:
+        self.excluded.append(Claim(what, Seen(path, line, reason), Rank.CODE))

@@ -23,6 +23,15 @@ def holds_env_values(name: str) -> bool:
     return name == ".env" or (name.startswith(".env.") and not name.endswith(_SAMPLE_SUFFIXES))
 
 
+# `.env.prod-sample`, `.env.dev.example`, `env.sample`: a sample however its variant is spelled.
+_SAMPLE_NAME = re.compile(r"^\.?env(?:[._-][\w]+)*?[._-](?:example|sample|template|dist|defaults)$", re.IGNORECASE)
+
+
+def is_sample_name(name: str) -> bool:
+    """True for env sample names beyond the common ones (`.env.prod-sample`): documentation, not values."""
+    return name in SAMPLE_NAMES or bool(_SAMPLE_NAME.match(name))
+
+
 _LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
 
 
@@ -34,12 +43,20 @@ class EnvEntry:
     line: int
 
 
+def sample_files(repo: RepoView, root: str) -> list[str]:
+    """The env samples of one folder: the common names first, then variants like `.env.prod-sample`."""
+    common = [rel for name in SAMPLE_NAMES if (rel := repo.in_root(root, name))]
+    prefix = "" if root == "." else root + "/"
+    variants = [rel for rel in repo.files if rel.startswith(prefix) and "/" not in rel[len(prefix):]
+                and rel not in common and is_sample_name(rel[len(prefix):])]
+    # A production sample says what is deployed; a development one what runs on a laptop.
+    variants.sort(key=lambda rel: (not re.search(r"prod", rel.rsplit("/", 1)[-1], re.I), rel))
+    return common + variants
+
+
 def env_samples(repo: RepoView, root: str) -> list[EnvEntry]:
     entries = []
-    for name in SAMPLE_NAMES:
-        rel = repo.in_root(root, name)
-        if rel is None:
-            continue
+    for rel in sample_files(repo, root):
         for number, line in enumerate(repo.lines(rel), start=1):
             match = _LINE.match(line)
             if match and not line.lstrip().startswith("#"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import Counter
 
 from ..plan import Cache, Database, DeploymentPlan, Evidence, Service, apply_stage
-from .draft import Claim, Findings, ServiceDraft, best
+from .draft import Claim, Findings, Rank, ServiceDraft, best
 from .naming import MAX_SERVICE_NAME, safe_name, unique
 
 # A current, supported major unless the repository pins one (docker-compose image tag).
@@ -71,11 +71,65 @@ def _service(draft: ServiceDraft, index: int, taken: set[str], evidence: list[Ev
     return Service(**values)
 
 
+SERVER_ENGINES = ("postgres", "mysql")
+_NOT_RDS_REASON = {
+    "sqlite": "SQLite keeps the data in a file beside the app: no RDS database",
+    "h2": "H2 is an embedded database: no RDS database",
+    "mongodb": "MongoDB is not an RDS engine: no RDS database (give the app its MongoDB URL as a secret)",
+}
+
+
+def _usable(claim: Claim, found: Findings, engine: str) -> bool:
+    """A setting, URL or image names a server engine; it counts only if some shipped dependency can
+    talk to it. SQLite is built into most runtimes and MongoDB is never planned: nothing to check."""
+    if engine not in SERVER_ENGINES + ("redis",):
+        return True
+    return found.clients is None or claim.rank == Rank.MANIFEST or engine in found.clients
+
+
+def _set_aside(claims: list[Claim], field: str, chosen: Claim | None, found: Findings,
+               evidence: list[Evidence]) -> None:
+    """Record what was seen but not chosen (optional branches, engines without a client), once per value."""
+    recorded: set[str] = {str(chosen.value)} if chosen else set()
+    for claim in claims:
+        value = str(claim.value)
+        if value in recorded:
+            continue
+        if claim.optional:
+            why = claim.seen.reason
+        elif not _usable(claim, found, value):
+            why = f"{claim.seen.reason}, but no {value} client library is a dependency"
+        else:
+            continue
+        recorded.add(value)
+        evidence.append(Evidence(field=f"{field}.optional", value=value, source=claim.seen.source, reason=why))
+
+
+def _choose_engine(found: Findings) -> Claim | None:
+    claims = [c for c in found.database if not c.optional and _usable(c, found, str(c.value))]
+    chosen = best(claims)
+    if chosen is None:
+        return None
+    tied = [c for c in claims if c.rank == chosen.rank]
+    if chosen.rank == Rank.MANIFEST and len({c.value for c in tied}) > 1:
+        # Several drivers and nothing that says which runs: Spring Boot runs its embedded H2 unless
+        # configured otherwise; anywhere else a server database the app can use is the one to plan.
+        embedded = next((c for c in tied if c.value == "h2"), None)
+        server = next((c for c in tied if c.value in SERVER_ENGINES), None)
+        chosen = embedded or server or chosen
+    return chosen
+
+
 def _database(found: Findings, evidence: list[Evidence]) -> Database | None:
-    engine_claim = best(found.database)
+    engine_claim = _choose_engine(found)
+    _set_aside(found.database, "database", engine_claim, found, evidence)
     if engine_claim is None:
         return None
     engine = engine_claim.value
+    if engine not in SERVER_ENGINES:
+        evidence.append(Evidence(field="database", value="none", source=engine_claim.seen.source,
+                                 reason=f"{engine_claim.seen.reason}; {_NOT_RDS_REASON[engine]}"))
+        return None
     evidence.append(_evidence("database.engine", engine, engine_claim))
     version_claim = best([c for c in found.database_version if c.value[0] == engine])
     if version_claim and version_claim.value[1]:
@@ -91,7 +145,9 @@ def _database(found: Findings, evidence: list[Evidence]) -> Database | None:
 
 
 def _cache(found: Findings, evidence: list[Evidence]) -> Cache | None:
-    claim = best(found.cache)
+    claims = [c for c in found.cache if not c.optional and _usable(c, found, "redis")]
+    claim = best(claims)
+    _set_aside(found.cache, "cache", claim, found, evidence)
     if claim is None:
         return None
     evidence.append(_evidence("cache.engine", "redis", claim))

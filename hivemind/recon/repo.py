@@ -50,6 +50,8 @@ class RepoView:
         self._lines: dict[str, list[str]] = {}
         self._by_root: dict[str, list[str]] | None = None
         self._scans: dict[tuple, list[str]] = {}
+        # Per-scan results detectors share (parsed manifests, ...), so each file is parsed once.
+        self.memo: dict[str, object] = {}
 
     @classmethod
     def scan(cls, root: Path, *, max_files: int = MAX_FILES) -> "RepoView":

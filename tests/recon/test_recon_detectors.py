@@ -347,7 +347,7 @@ def test_compose_images_pin_versions(make_repo):
 
 def test_compose_unsupported_pin_falls_back_to_current_major(make_repo):
     plan = analyse_repo(make_repo({
-        "package.json": pkg({"express": "4"}, {"start": "node index.js"}),
+        "package.json": pkg({"express": "4", "pg": "8"}, {"start": "node index.js"}),
         "compose.yaml": "services:\n  db:\n    image: postgres:9.6\n",
     }))
     assert (plan.database.engine, plan.database.version) == ("postgres", "16")
@@ -367,7 +367,9 @@ def test_bad_compose_yaml_is_ignored(make_repo):
     ({".env.example": "DATABASE_URL=mysql://u:p@localhost/app\n"}, "mysql"),
 ])
 def test_database_from_orm_settings_and_urls(make_repo, files, engine):
-    plan = analyse_repo(make_repo({"package.json": pkg({"express": "4"}, {"start": "node index.js"}), **files}))
+    # The client library makes the setting real; which engine it talks to comes from the setting.
+    deps = {"express": "4", "@prisma/client": "5", "sequelize": "6", "mysql2": "3"}
+    plan = analyse_repo(make_repo({"package.json": pkg(deps, {"start": "node index.js"}), **files}))
     assert plan.database.engine == engine
 
 

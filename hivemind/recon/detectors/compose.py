@@ -70,7 +70,7 @@ def detect(repo: RepoView, found: Findings) -> None:
                 found.add_cache(rel, line, reason, Rank.COMPOSE)
             else:
                 found.add_database(engine, rel, line, reason, Rank.COMPOSE)
-            if tag:
+            if tag and tag != "latest":
                 version = normalise_version(engine, tag)
                 target = found.cache_version if engine == "redis" else found.database_version
                 why = f"pinned by image {image}" if version else f"image {image} pins a version AWS does not offer"

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from ..draft import Findings, Rank, ServiceDraft
+from ..manifests import python_dependency
 from ..ports import port_in_code, reads_port_env
 from ..repo import RepoView, is_app_path, join, parent_of
 
@@ -32,15 +33,11 @@ _ARQ_SETTINGS = re.compile(r"^class (WorkerSettings)\b")
 _DRAMATIQ_ACTOR = re.compile(r"@dramatiq\.actor")
 
 
-def dependency_line(repo: RepoView, root: str, package: str) -> tuple[str, int] | None:
-    """Where `package` is declared as a dependency in one of the root's Python manifests."""
-    name = re.escape(package).replace(r"\-", "[-_]")
-    pattern = re.compile(r"""(?i)(?:^|["'\s\[,])""" + name + r"""(?:\[[\w,\s-]*\])?\s*(?:[<>=!~;"',\]]|$)""")
-    for manifest in MANIFEST_NAMES:
-        rel = repo.in_root(root, manifest)
-        if rel and (hit := repo.first(rel, pattern)):
-            return rel, hit[0]
-    return None
+def dependency_line(repo: RepoView, root: str, package: str) -> tuple[str, int | None] | None:
+    """Where `package` is declared as a shipped dependency of the root (requirements with their
+    `-r` includes, pyproject, Pipfile, setup.py/cfg), parsed, so comments and dev groups do not count."""
+    dep = python_dependency(repo, root, package)
+    return (dep.path, dep.line) if dep else None
 
 
 def module_of(root: str, rel: str) -> str:
