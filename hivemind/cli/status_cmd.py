@@ -30,14 +30,69 @@ def status_command(
     deployment_id: str = typer.Argument(..., metavar="ID", help="Deployment id (the plan's name)."),
     as_json: bool = typer.Option(False, "--json", help="Print the state as JSON on stdout and nothing else."),
     region: Optional[str] = typer.Option(None, "--region", help=_REGION_HELP),
+    show_logs: bool = typer.Option(False, "--show-logs", help="Also show the app's recent logs and error counts."),
+    show_metrics: bool = typer.Option(False, "--show-metrics", help="Also show key metrics with sparklines and anomalies."),
+    show_costs: bool = typer.Option(False, "--show-costs", help="Also show month-to-date cost and forecast beside the estimate."),
+    show_traces: bool = typer.Option(False, "--show-traces", help="Also show X-Ray trace summaries (when xray is on)."),
+    show_dashboard: bool = typer.Option(False, "--show-dashboard", help="Also show the dashboard URL and its sections."),
+    since: Optional[str] = typer.Option(None, "--since", help="Window for logs/traces (default 1h) and metrics (default 3h): 10m, 3h, 2d or an ISO time."),
+    grep: Optional[str] = typer.Option(None, "--grep", help="With --show-logs: only lines containing this text."),
 ) -> None:
-    """Show a deployment's stacks, status, stage, URL, dashboard and last error."""
+    """Show a deployment's stacks, status, URL, dashboard and last error (--show-*: logs, metrics, costs, traces).
+
+    --show-logs, --show-metrics, --show-costs, --show-traces and --show-dashboard add those
+    views after the status; with --json, one object holds the state and each view."""
     from ..state import check_deployment_id, current_status, serialize_state
 
+    shown = {"logs": show_logs, "metrics": show_metrics, "costs": show_costs, "traces": show_traces,
+             "dashboard": show_dashboard}
+    starts = _windows(since, shown)  # bad --since fails before any AWS call
     state = current_status(check_deployment_id(deployment_id), region)
+    if any(shown.values()):
+        _show_sections(state, shown, starts, grep, as_json)
+        return
     if as_json:
         typer.echo(serialize_state(state), nl=False)  # redacted, like everything stored
         return
+    _print_state(state)
+
+
+def _windows(since: str | None, shown: dict[str, bool]) -> dict:
+    from .ops_cmd import default_window, since_option
+
+    if since is not None:
+        since_option(since, "1h")  # given but no section reads it: still refuse garbage
+    return {kind: since_option(since, default_window(kind)) for kind in ("logs", "metrics", "traces") if shown[kind]}
+
+
+def _show_sections(state, shown: dict[str, bool], starts: dict, grep: str | None, as_json: bool) -> None:
+    """status --show-*: each asked section after the status (JSON: one object with a key per section)."""
+    from ..errors import HivemindError
+    from ..ops import dashboard_info, deployment_costs, read_logs, read_metrics, trace_summaries
+    from ..state import DeploymentStatus, serialize_state
+    from . import ops_cmd
+
+    if state.status is DeploymentStatus.DESTROYED:
+        raise HivemindError(f"deployment '{state.id}' was destroyed (see `hivemind list`)")
+    readers = {
+        "logs": (lambda: read_logs(state, since=starts["logs"], grep=grep), ops_cmd.print_logs),
+        "metrics": (lambda: read_metrics(state, since=starts["metrics"]), ops_cmd.print_metrics),
+        "costs": (lambda: deployment_costs(state), ops_cmd.print_costs),
+        "traces": (lambda: trace_summaries(state, since=starts["traces"]), ops_cmd.print_traces),
+        "dashboard": (lambda: dashboard_info(state), ops_cmd.print_dashboard),
+    }
+    results = {kind: readers[kind][0]() for kind, on in shown.items() if on}
+    if as_json:
+        data = {"state": json.loads(serialize_state(state))}
+        data.update({kind: result.to_dict() for kind, result in results.items()})
+        typer.echo(json.dumps(data, indent=2, default=str))
+        return
+    _print_state(state)
+    for kind, result in results.items():
+        readers[kind][1](result)
+
+
+def _print_state(state) -> None:
     table = Table(title=f"{state.id} ({state.stage}, {state.region})", title_justify="left")
     for column in ("stack", "CloudFormation status", "last updated"):
         table.add_column(column, overflow="fold")
@@ -55,6 +110,10 @@ def status_command(
         ("artifact", f"s3://{state.artifact.bucket}/{state.artifact.key}" if state.artifact else "-"),
         ("updated", _when(state.updated_at)),
     ]
+    if state.verification:
+        v = state.verification
+        failed = ", ".join(c.name for c in v.checks if not c.passed)
+        rows.append(("verification", f"{'passed' if v.passed else 'failed: ' + (failed or 'no checks')} ({_when(v.time)})"))
     if state.last_error:
         rows.append(("last error", state.last_error))
     for label, value in rows:

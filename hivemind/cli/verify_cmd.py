@@ -48,8 +48,11 @@ def verify_command(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout and nothing else."),
     region: Optional[str] = typer.Option(None, "--region", help=_REGION_HELP),
 ) -> None:
-    """Check that the deployment answers (http, tls, port, dns), its targets are healthy and its
-    database and cache are reachable from inside the VPC. Exit 0 only when every check passes."""
+    """Check that the deployment answers and is healthy; exit 0 only when every check passes.
+
+    Checks: dns, port, tls (https), http (health path and /, p50/p95 over 10 requests), targets
+    (the live target group), database and cache (a probe from an app instance via SSM Run
+    Command). The result is kept in the deployment's state as `verification`."""
     from ..qa import check_url, record_verification, verify
     from ..state import DeploymentLocked, deployment_lock, load_state, save_state
     from ..aws import AwsError

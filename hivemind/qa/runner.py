@@ -20,9 +20,9 @@ def check_url(url: str) -> str:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
-        raise HivemindError(f"--url {url!r} is not a URL (expected http(s)://host[:port][/path])") from None
+        raise HivemindError(f"--url {url!r} is not a URL (expected http:// or https:// then a host, an optional :port and /path)") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise HivemindError(f"--url {url!r} is not a URL (expected http(s)://host[:port][/path])")
+        raise HivemindError(f"--url {url!r} is not a URL (expected http:// or https:// then a host, an optional :port and /path)")
     return url
 
 
@@ -36,6 +36,12 @@ def _is_ip(host: str) -> bool:
         return True
     except ValueError:
         return False
+
+
+def _host_as_written(netloc: str) -> str:
+    """The host part of a netloc, case kept (urlsplit's .hostname lower-cases it)."""
+    host = netloc.rsplit("@", 1)[-1]
+    return host[:host.index("]") + 1] if host.startswith("[") else host.split(":", 1)[0]
 
 
 def _url_checks(url: str, wanted: set[str], health_path: str, timeout: float) -> list[VerificationCheck]:
@@ -115,8 +121,9 @@ def verify(
     target = url or state.url
     if target and test_listener:
         parts = urlsplit(target)
-        target = f"http://{parts.hostname}:{TEST_LISTENER_PORT}" if not url else parts._replace(
-            netloc=f"{parts.hostname}:{TEST_LISTENER_PORT}").geturl()
+        host = _host_as_written(parts.netloc)
+        target = f"http://{host}:{TEST_LISTENER_PORT}" if not url else parts._replace(
+            netloc=f"{host}:{TEST_LISTENER_PORT}").geturl()
     results: list[VerificationCheck] = []
     url_names = wanted & {"dns", "port", "tls", "http"}
     if url_names:
