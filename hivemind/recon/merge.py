@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ..plan import Cache, Database, DeploymentPlan, Evidence, Service, apply_stage
+from ..plan import Cache, Database, DeploymentPlan, Evidence, Need, Service, apply_stage
 from .draft import Claim, Findings, Rank, ServiceDraft, best
 from .naming import MAX_SERVICE_NAME, safe_name, unique
 
@@ -53,7 +53,7 @@ def _service(draft: ServiceDraft, index: int, taken: set[str], evidence: list[Ev
                                      reason=f"{runtime_claim.value} default port", origin="default"))
     values["port"] = port
 
-    for field in ("framework", "build_command", "start_command", "health_check_path"):
+    for field in ("framework", "build_command", "start_command", "release_command", "health_check_path"):
         claim = draft.best(field)
         if claim is None or (field == "health_check_path" and kind != "web"):
             continue
@@ -105,7 +105,8 @@ def _set_aside(claims: list[Claim], field: str, chosen: Claim | None, found: Fin
         evidence.append(Evidence(field=f"{field}.optional", value=value, source=claim.seen.source, reason=why))
 
 
-def _choose_engine(found: Findings) -> Claim | None:
+def choose_engine(found: Findings) -> Claim | None:
+    """The database claim the plan follows (an RDS engine, or SQLite/H2/MongoDB for none)."""
     claims = [c for c in found.database if not c.optional and _usable(c, found, str(c.value))]
     chosen = best(claims)
     if chosen is None:
@@ -121,7 +122,7 @@ def _choose_engine(found: Findings) -> Claim | None:
 
 
 def _database(found: Findings, evidence: list[Evidence]) -> Database | None:
-    engine_claim = _choose_engine(found)
+    engine_claim = choose_engine(found)
     _set_aside(found.database, "database", engine_claim, found, evidence)
     if engine_claim is None:
         return None
@@ -157,6 +158,15 @@ def _cache(found: Findings, evidence: list[Evidence]) -> Cache | None:
     return Cache(version=version_claim.value[1] if version_claim else DEFAULT_REDIS_VERSION)
 
 
+def _needs(found: Findings, services: list[Service], database: bool, cache: bool) -> list[Need]:
+    """Settings the app cannot start without, minus what the plan itself provides."""
+    provided = {"PORT", "HIVEMIND_COLOR"} | {k for s in services for k in (*s.env, *s.secrets)}
+    provided |= {"DATABASE_URL"} if database else set()
+    provided |= {"REDIS_URL"} if cache else set()
+    return [Need(name=name, source=claim.seen.source, reason=claim.seen.reason)
+            for name, claim in sorted(found.needs.items()) if name not in provided]
+
+
 def plan_from_findings(found: Findings, *, name: str, name_reason: str, description: str = "") -> DeploymentPlan | None:
     """The stage-1 plan the findings describe, or None when they hold no runnable service."""
     drafts = [d for d in found.services if d.best("runtime") is not None]
@@ -168,8 +178,12 @@ def plan_from_findings(found: Findings, *, name: str, name_reason: str, descript
     taken: set[str] = set()
     per_root = Counter(d.root for d in drafts)
     services = [_service(draft, i, taken, evidence, per_root[draft.root] == 1) for i, draft in enumerate(drafts)]
+    database, cache = _database(found, evidence), _cache(found, evidence)
+    for claim in found.excluded:
+        evidence.append(Evidence(field="services.excluded", value=str(claim.value), source=claim.seen.source,
+                                 reason=claim.seen.reason))
     plan = DeploymentPlan(
-        name=name, description=description, services=services,
-        database=_database(found, evidence), cache=_cache(found, evidence), evidence=evidence,
+        name=name, description=description, services=services, database=database, cache=cache,
+        needs=_needs(found, services, database is not None, cache is not None), evidence=evidence,
     )
     return apply_stage(plan, "stage-1")

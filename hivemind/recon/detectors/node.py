@@ -10,8 +10,9 @@ from ..repo import RepoView, is_app_path, join, parent_of
 
 # Most specific first: a Nest app also depends on express.
 FRAMEWORKS = (
-    ("@nestjs/core", "nest"), ("next", "next"), ("fastify", "fastify"), ("koa", "koa"),
-    ("express", "express"), ("@hapi/hapi", "hapi"),
+    ("@nestjs/core", "nest"), ("next", "next"), ("@remix-run/serve", "remix"), ("@remix-run/express", "remix"),
+    ("@remix-run/node", "remix"), ("@react-router/serve", "react-router"), ("@tanstack/react-start", "tanstack-start"),
+    ("nuxt", "nuxt"), ("fastify", "fastify"), ("koa", "koa"), ("express", "express"), ("@hapi/hapi", "hapi"),
 )
 # Job-queue libraries: a package using one and serving no HTTP is a worker.
 QUEUE_LIBRARIES = ("bullmq", "bull", "bee-queue", "agenda", "@temporalio/worker", "kafkajs", "amqplib")

@@ -1,0 +1,157 @@
+"""The repository's own deploy descriptors (fly.toml, render.yaml, railway, app.json, Procfile,
+Dockerfiles under any name, entrypoint scripts) are first-class evidence; Dockerfiles that are not
+the app (dev containers, test images, reverse proxies) are left out with a reason; release commands."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hivemind.recon import analyse_repo
+
+
+def pkg(deps: dict, scripts: dict | None = None) -> str:
+    return json.dumps({"name": "x", "dependencies": deps, "scripts": scripts or {"start": "node server.js"}}, indent=2)
+
+
+def ev(plan, field):
+    return next(e for e in plan.evidence if e.field == field)
+
+
+REMIX = {"package.json": pkg({"@remix-run/serve": "2", "@prisma/client": "5", "pg": "8"},
+                             {"build": "remix build", "start": "remix-serve ./build/index.js"}),
+         "server.js": "const port = process.env.PORT || 3000\n",
+         "prisma/schema.prisma": 'datasource db {\n  provider = "postgresql"\n}\n'}
+
+
+def test_fly_toml_port_health_and_release(make_repo):
+    fly = ('app = "x"\n[env]\n  PORT = "8080"\n[deploy]\n  release_command = "npx prisma migrate deploy"\n'
+           '[[services]]\n  internal_port = 8080\n  [[services.http_checks]]\n    path = "/healthcheck"\n')
+    plan = analyse_repo(make_repo({**REMIX, "fly.toml": fly}))
+    web = plan.services[0]
+    assert (web.framework, web.port, web.health_check_path) == ("remix", 8080, "/healthcheck")
+    assert web.release_command == "npx prisma migrate deploy"
+    assert ev(plan, "services[0].port").source == "fly.toml:7"  # over the PORT default in server.js
+    assert ev(plan, "services[0].release_command").source == "fly.toml:5"
+    assert web.env == {"PORT": "8080"}
+
+
+def test_fly_cmd_script_migrates_then_starts(make_repo):
+    fly = '[experimental]\n  cmd = "start.sh"\n  entrypoint = "sh"\n[[services]]\n  internal_port = 8080\n'
+    start = "#!/bin/sh -ex\n# migrate first\nnpx prisma migrate deploy\nnpm run start\n"
+    plan = analyse_repo(make_repo({**REMIX, "fly.toml": fly, "start.sh": start}))
+    web = plan.services[0]
+    assert (web.start_command, web.release_command) == ("npm run start", "npx prisma migrate deploy")
+    assert ev(plan, "services[0].release_command").source == "start.sh:3"
+
+
+def test_fly_processes_add_a_worker(make_repo):
+    fly = '[processes]\n  app = "npm start"\n  worker = "node worker.js"\n[http_service]\n  internal_port = 3000\n'
+    plan = analyse_repo(make_repo({"package.json": pkg({"express": "4"}), "fly.toml": fly}))
+    assert [(s.kind, s.start_command) for s in plan.services] == [("web", "npm start"), ("worker", "node worker.js")]
+
+
+def test_render_yaml_services_database_and_required_env(make_repo):
+    render = ("services:\n  - type: web\n    name: api\n    buildCommand: pip install -r requirements.txt\n"
+              "    startCommand: gunicorn app:app\n    preDeployCommand: alembic upgrade head\n"
+              "    healthCheckPath: /healthz\n    envVars:\n      - key: STRIPE_KEY\n        sync: false\n"
+              "      - key: DATABASE_URL\n        fromDatabase:\n          name: db\n          property: connectionString\n"
+              "  - type: worker\n    name: jobs\n    startCommand: celery -A app.celery worker\n"
+              "databases:\n  - name: db\n")
+    plan = analyse_repo(make_repo({"requirements.txt": "flask\ngunicorn\npsycopg2\n", "render.yaml": render,
+                                   "app.py": "from flask import Flask\napp = Flask(__name__)\n"}))
+    web, worker = plan.services
+    assert (web.start_command, web.release_command, web.health_check_path) == (
+        "gunicorn app:app", "alembic upgrade head", "/healthz")
+    assert (worker.kind, worker.start_command, worker.runtime) == ("worker", "celery -A app.celery worker", "python")
+    assert plan.database.engine == "postgres"
+    assert [(n.name, n.source) for n in plan.needs] == [("STRIPE_KEY", "render.yaml:9")]
+
+
+def test_railway_json_start_health_and_pre_deploy(make_repo):
+    railway = json.dumps({"deploy": {"startCommand": "node dist/main.js", "healthcheckPath": "/api/health",
+                                     "preDeployCommand": ["npx prisma migrate deploy"]}}, indent=2)
+    plan = analyse_repo(make_repo({"package.json": pkg({"express": "4"}), "railway.json": railway}))
+    web = plan.services[0]
+    assert (web.start_command, web.health_check_path, web.release_command) == (
+        "node dist/main.js", "/api/health", "npx prisma migrate deploy")
+
+
+def test_procfile_release_and_app_json(make_repo):
+    app_json = json.dumps({"addons": ["heroku-postgresql:mini", "heroku-redis:mini"],
+                           "env": {"SECRET_KEY_BASE": {"generator": "secret"}, "MAILGUN_KEY": {"required": True}}}, indent=2)
+    plan = analyse_repo(make_repo({
+        "Gemfile": "gem 'rails'\ngem 'pg'\ngem 'redis'\n", "Procfile": "release: bundle exec rails db:migrate\nweb: bundle exec puma\n",
+        "app.json": app_json,
+    }))
+    assert plan.services[0].release_command == "bundle exec rails db:migrate"
+    assert [s.name for s in plan.services] == ["web"]  # release is no process of its own
+    assert plan.database.engine == "postgres" and plan.cache is not None
+    assert [n.name for n in plan.needs] == ["MAILGUN_KEY"]
+
+
+@pytest.mark.parametrize("extra, reason", [
+    ({".devcontainer/Dockerfile": "FROM mcr.microsoft.com/devcontainers/ruby\n"}, "development container"),
+    ({"Dockerfile.test": "FROM node:20\nCMD npm test\n"}, "test image"),
+    ({".gitpod.Dockerfile": "FROM gitpod/workspace-full\n"}, "development container"),
+    ({"nginx/Dockerfile": "FROM nginx:1.25\nCOPY nginx.conf /etc/nginx/conf.d\n",
+      "nginx/nginx.conf": "server { location / { proxy_pass http://web:8000; } }\n"}, "reverse proxy (nginx)"),
+    ({"proxy/Dockerfile": "FROM traefik:3\n"}, "reverse proxy (traefik)"),
+])
+def test_dockerfiles_that_are_not_services(make_repo, extra, reason):
+    plan = analyse_repo(make_repo({"package.json": pkg({"express": "4"}), **extra}))
+    assert [s.name for s in plan.services] == ["web"]
+    [excluded] = [e for e in plan.evidence if e.field == "services.excluded"]
+    assert reason in excluded.reason and excluded.value == next(iter(extra))
+
+
+def test_nginx_serving_files_is_still_a_site(make_repo):
+    plan = analyse_repo(make_repo({"Dockerfile": "FROM nginx:alpine\nCOPY site /usr/share/nginx/html\nEXPOSE 80\n",
+                                   "site/app.js": "console.log(1)\n"}))
+    assert [(s.runtime, s.port) for s in plan.services] == [("docker", 80)]
+    assert not [e for e in plan.evidence if e.field == "services.excluded"]
+
+
+def test_production_dockerfile_variant_and_its_entrypoint(make_repo):
+    plan = analyse_repo(make_repo({
+        "app/Dockerfile": "FROM python:3.12\nCMD python manage.py runserver 0.0.0.0:8000\n",
+        "app/Dockerfile.prod": "FROM python:3.12\nEXPOSE 8001\nENTRYPOINT [\"/home/app/web/entrypoint.prod.sh\"]\n",
+        "app/entrypoint.prod.sh": "#!/bin/sh\npython manage.py migrate --noinput\nexec \"$@\"\n",
+        "app/requirements.txt": "django\ngunicorn\npsycopg2-binary\n", "app/manage.py": "",
+        "app/proj/wsgi.py": "application = None\n",
+    }))
+    [web] = plan.services
+    assert (web.port, web.release_command) == (8001, "python manage.py migrate --noinput")
+    assert ev(plan, "services[0].release_command").source == "app/entrypoint.prod.sh:2"
+
+
+def test_dockerfile_only_app_under_another_name(make_repo):
+    plan = analyse_repo(make_repo({"docker/app.Dockerfile": "FROM alpine\nEXPOSE 9000\nCMD [\"/srv/app\"]\n"}))
+    [web] = plan.services
+    assert (web.runtime, web.port, web.root) == ("docker", 9000, ".")
+    assert web.build_command == "docker build -f docker/app.Dockerfile -t app ."
+
+
+@pytest.mark.parametrize("files, command", [
+    ({"manage.py": "", "requirements.txt": "django\ngunicorn\npsycopg2\n", "shop/wsgi.py": "application = None\n",
+      "orders/migrations/__init__.py": ""}, "python manage.py migrate --noinput"),
+    ({"Gemfile": "gem 'rails'\ngem 'pg'\n", "db/schema.rb": "ActiveRecord::Schema.define {}\n"},
+     "bundle exec rails db:prepare"),
+    ({"requirements.txt": "fastapi\nuvicorn\nasyncpg\n", "alembic.ini": "[alembic]\n",
+      "main.py": "from fastapi import FastAPI\napp = FastAPI()\n"}, "alembic upgrade head"),
+    ({"composer.json": '{"require": {"laravel/framework": "^11"}}', ".env.example": "DB_CONNECTION=pgsql\n",
+      "database/migrations/0001_create_users.php": "<?php\n"}, "php artisan migrate --force"),
+    ({"package.json": pkg({"express": "4", "@prisma/client": "5"}),
+      "prisma/schema.prisma": 'datasource db {\n  provider = "postgresql"\n}\n',
+      "prisma/migrations/migration_lock.toml": 'provider = "postgresql"\n'}, "npx prisma migrate deploy"),
+])
+def test_framework_release_commands_with_a_database(make_repo, files, command):
+    plan = analyse_repo(make_repo(files))
+    assert plan.services[0].release_command == command
+    assert all(s.release_command is None for s in plan.services[1:])
+
+
+def test_no_release_command_without_a_server_database(make_repo):
+    plan = analyse_repo(make_repo({"manage.py": "", "requirements.txt": "django\ngunicorn\n",
+                                   "shop/wsgi.py": "application = None\n", "orders/migrations/__init__.py": ""}))
+    assert plan.services[0].release_command is None
