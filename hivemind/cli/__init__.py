@@ -18,6 +18,7 @@ from . import synth_cmd  # noqa: E402,F401
 from . import deploy_cmd  # noqa: E402,F401
 from . import lifecycle_cmd  # noqa: E402,F401
 from . import status_cmd  # noqa: E402,F401
+from . import diagnose_cmd  # noqa: E402,F401
 from . import unlock_cmd  # noqa: E402,F401
 from . import verify_cmd  # noqa: E402,F401
 from . import ops_cmd  # noqa: E402,F401

@@ -533,7 +533,7 @@ RULES: tuple[Rule, ...] = (
          "https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#prevent-unmanageable-key",
          (_I + r"key policy will not allow you to update the key policy",), _kms_lockout),
     Rule("kms.key-state", "kms", False, "https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html",
-         (r"KMSInvalidStateException|DisabledException|KMS key [^.]*(?:is disabled|pending deletion)",
+         (r"KMSInvalidStateException|\bDisabledException|KMS key [^.]*(?:is disabled|pending deletion)",
           r":kms:[^\s]+ (?:is disabled|is pending deletion)"), _kms_state),
     Rule("kms.access", "kms", False, "https://docs.aws.amazon.com/kms/latest/developerguide/control-access.html",
          (r"\bkms:\w+", _I + r"customer master key|\bKMS\b|\bKms\b|KMSAccessDenied|ciphertext refers to"), _kms_access),
@@ -601,7 +601,8 @@ RULES: tuple[Rule, ...] = (
          CFN_TROUBLESHOOTING + "#troubleshooting-errors-insufficient-iam-permissions",
          (_I + r"not authorized to perform|access ?denied|not permitted to perform|explicit deny|"
           r"unauthorizedoperation|authorizationerror|security token included in the request is (?:invalid|expired)",
-          r"InvalidClientTokenId|ExpiredToken|AuthFailure"), _permission),
+          r"InvalidClientTokenId|ExpiredToken|AuthFailure|RegionDisabledException|is not activated in this region"),
+         _permission),
 
     Rule("config.engine-version", "invalid_config", False,
          "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Concepts.VersionMgmt.html",
