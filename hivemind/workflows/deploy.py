@@ -33,6 +33,7 @@ S = DeploymentStatus
 # Stacks a plan edit can drop (no database/cache left, no web service left). Colour stacks are
 # the lifecycle workflows' business (retiring the idle colour), never retired by a deploy.
 _RETIRABLE = ("network", "data", "edge", "observability")
+GATE_CHECKS = ("dns", "port", "tls", "http", "targets")
 
 
 @dataclass
@@ -188,10 +189,11 @@ def ui_note(op: Operation, text: str) -> None:
 
 
 def verify_and_record(op: Operation, state: DeploymentState, *, test_listener: bool = False,
-                      strict: bool = False) -> bool:
+                      strict: bool = False) -> list[str]:
     """QA's checks on the deployment (or on the idle colour through the test listener).
 
-    Returns False only when a check failed on an answer (an HTTP error, a bad certificate). An
+    Returns the checks that failed on an answer (an HTTP error, a bad certificate), as
+    "name: detail" lines; empty when nothing did. An
     address HiveMind cannot reach from here (no DNS, no route) is said, and the load balancer's
     own health checks are relied on, unless `strict`.
     """
@@ -199,10 +201,12 @@ def verify_and_record(op: Operation, state: DeploymentState, *, test_listener: b
         from ..qa import record_verification, verify
     except ImportError:
         op.ui.note("verification skipped: QA checks are not available in this build")
-        return True
+        return []
     if not state.url:
-        return True
-    result = verify(state, test_listener=test_listener)
+        return []
+    # The gate before a shift judges the colour (its answers, its targets); the data tier's probes
+    # belong to the deployment as a whole and run once traffic has moved.
+    result = verify(state, test_listener=test_listener, checks=GATE_CHECKS if test_listener else None)
     if not test_listener:
         record_verification(state, result)
     failed = [c for c in result.checks if not c.passed]
@@ -215,5 +219,5 @@ def verify_and_record(op: Operation, state: DeploymentState, *, test_listener: b
         if strict:
             raise Refused(f"--strict-verify: {where} cannot be reached from here: {unreachable[0].detail}",
                           exit_code=1)
-        return True
-    return not answered
+        return []
+    return [f"{c.name}: {c.detail}" for c in answered]

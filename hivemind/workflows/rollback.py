@@ -82,7 +82,7 @@ def _shift_back(op: Operation, plan, target, *, yes: bool, tuning: Tuning) -> De
         specs = [s for s in run.rollout.synth(releases.render_options(
             state, colors=colors, weights={target.color: 100}, artifacts=artifacts), publish_assets=False)
             if s.name == edge]
-    engine, previews = run._change_sets(specs)
+    engine, previews = run._change_sets(specs, whole_plan=False)
     question = f"Shift all traffic back to {target.color} ({target.label}) on {edge}?"
     if not run._confirm(engine, previews, yes=yes, question=question):
         return run.result

@@ -168,9 +168,10 @@ class _Release:
                 wait_targets_healthy(state, plan, idle, timeout=healthy_timeout)
             with op.phase("verify idle", detail="through the test listener"):
                 refresh_from_cloudformation(state)
-                if not verify_and_record(op, state, test_listener=True, strict=strict_verify):
-                    raise Refused(f"the {idle} colour answered with errors through the test listener; "
-                                  "traffic was not moved", exit_code=1)
+                failed = verify_and_record(op, state, test_listener=True, strict=strict_verify)
+                if failed:
+                    raise Refused(f"the {idle} colour failed verification through the test listener "
+                                  f"({'; '.join(failed)}); traffic was not moved", exit_code=1)
             self._release_command(idle)
         except BaseException:
             releases.mark(state, release, "failed")
@@ -215,13 +216,14 @@ class _Release:
         return self._finish(f"{release.label} live on {active} (rolling)")
 
     # --- pieces ---
-    def _change_sets(self, specs):
+    def _change_sets(self, specs, *, whole_plan: bool = True):
+        """Change sets for `specs`; `whole_plan` when they are every stack of the plan (then the
+        stacks the plan no longer renders are retired too)."""
+        retire = retired_stacks(self.plan.name, {s.name for s in specs}) if whole_plan else ()
         with self.op.phase("change sets", status=S.PROVISIONING):
             engine = self.rollout.engine()
-            previews, violations = self.rollout.preview(
-                engine, specs, retire=retired_stacks(self.plan.name, {s.name for s in specs}))
+            previews, violations = self.rollout.preview(engine, specs, retire=retire)
         self.result.previews, self.result.violations = previews, violations
-        self._pending = (engine, previews, violations)
         return engine, previews
 
     def _confirm(self, engine, previews, *, yes: bool, question: str | None = None) -> bool:
