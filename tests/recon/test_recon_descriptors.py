@@ -155,3 +155,51 @@ def test_no_release_command_without_a_server_database(make_repo):
     plan = analyse_repo(make_repo({"manage.py": "", "requirements.txt": "django\ngunicorn\n",
                                    "shop/wsgi.py": "application = None\n", "orders/migrations/__init__.py": ""}))
     assert plan.services[0].release_command is None
+
+
+COMPOSE_APP = {"project/requirements.txt": "fastapi\nuvicorn\ncelery\nredis\nflower\n",
+               "project/main.py": "from fastapi import FastAPI\napp = FastAPI()\n",
+               "project/worker.py": "from celery import Celery\ncelery = Celery(__name__, broker='redis://r:6379/0')\n"}
+
+
+def test_compose_workers_monitors_and_dev_commands(make_repo):
+    compose = ("services:\n  web:\n    build: ./project\n    command: uvicorn main:app --host 0.0.0.0 --reload\n"
+               "  worker:\n    build: ./project\n    command: celery -A worker.celery worker --loglevel=info\n"
+               "  beat:\n    build: ./project\n    command: celery -A worker.celery beat\n"
+               "  dashboard:\n    build: ./project\n    command: celery flower --port=5555\n    ports: ['5556:5555']\n"
+               "  redis:\n    image: redis:7\n")
+    plan = analyse_repo(make_repo({**COMPOSE_APP, "docker-compose.yml": compose}))
+    assert [(s.name, s.kind, s.framework) for s in plan.services] == [
+        ("project", "web", "fastapi"), ("project-beat", "worker", "celery-beat"), ("project-worker", "worker", "celery")]
+    web, beat, worker = plan.services
+    assert web.start_command == "uvicorn main:app --host 0.0.0.0 --port 8000"  # --reload is a laptop's command
+    assert (beat.start_command, worker.start_command) == (
+        "celery -A worker.celery beat", "celery -A worker.celery worker --loglevel=info")
+    excluded = [e for e in plan.evidence if e.field == "services.excluded"]
+    assert [e.source for e in excluded] == ["docker-compose.yml:11"] and "Flower" in excluded[0].reason
+
+
+def test_production_compose_over_development_and_its_health_check(make_repo):
+    prod = ("services:\n  web:\n    build:\n      context: .\n      dockerfile: app/Dockerfile\n"
+            "    command: gunicorn --bind 0.0.0.0:5000 manage:app\n"
+            "    healthcheck:\n      test: [\"CMD\", \"curl\", \"-f\", \"http://localhost:5000/api/v1/health/\"]\n")
+    dev = "services:\n  web:\n    build: ./app\n    command: python manage.py run -h 0.0.0.0\n"
+    plan = analyse_repo(make_repo({
+        "app/requirements.txt": "flask\ngunicorn\n", "app/manage.py": "from project import app\n",
+        "app/project/__init__.py": "from flask import Flask\napp = Flask(__name__)\n", "app/Dockerfile": "FROM python\n",
+        "docker-compose.yml": dev, "docker-compose.prod.yml": prod,
+    }))
+    [web] = plan.services
+    assert web.start_command == "gunicorn --bind 0.0.0.0:5000 manage:app"
+    assert web.health_check_path == "/api/v1/health/"
+    assert next(e for e in plan.evidence if e.field == "services[0].health_check_path").source == "docker-compose.prod.yml:8"
+
+
+def test_compose_test_image_service_does_not_lend_its_port(make_repo):
+    override = "services:\n  playwright:\n    build:\n      context: ./web\n      dockerfile: Dockerfile.playwright\n" \
+               "    ports: ['9323:9323']\n"
+    plan = analyse_repo(make_repo({
+        "web/package.json": json.dumps({"dependencies": {"express": "4"}, "scripts": {"start": "node s.js"}}),
+        "web/Dockerfile.playwright": "FROM mcr.microsoft.com/playwright\n", "compose.override.yml": override,
+    }))
+    assert plan.services[0].port == 3000

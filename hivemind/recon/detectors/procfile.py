@@ -15,9 +15,10 @@ from ..repo import RepoView, is_app_path, parent_of
 _LINE = re.compile(r"^([A-Za-z0-9_-]+)\s*:\s*(.+?)\s*$")
 # Processes that run once per release, not continuously.
 ONE_OFF = frozenset({"release", "postdeploy", "predeploy"})
-_WORKER_FRAMEWORKS = (
-    (re.compile(r"\bcelery\b.*\bworker\b"), "celery"),
-    (re.compile(r"\bcelery\b.*\bbeat\b"), "celery-beat"),
+WORKER_FRAMEWORKS = (
+    # The sub-command is a word of its own: `-A worker.celery beat` runs beat, not a worker.
+    (re.compile(r"\bcelery\b.*\sbeat(?:\s|$)"), "celery-beat"),
+    (re.compile(r"\bcelery\b.*\sworker(?:\s|$)"), "celery"),
     (re.compile(r"\brq\s+worker\b"), "rq"), (re.compile(r"\bdramatiq\b"), "dramatiq"),
     (re.compile(r"\barq\b"), "arq"), (re.compile(r"\bsidekiq\b"), "sidekiq"),
     (re.compile(r"\bqueue:work\b"), "laravel-queue"),
@@ -86,7 +87,7 @@ def detect(repo: RepoView, found: Findings) -> None:
             else:
                 draft.claim("kind", "worker", rel, process.line, f"Procfile process {process.name} is not web",
                             Rank.PROCFILE)
-                worker = next((name for pattern, name in _WORKER_FRAMEWORKS if pattern.search(process.command)), None)
+                worker = next((name for pattern, name in WORKER_FRAMEWORKS if pattern.search(process.command)), None)
                 if worker:
                     draft.claim("framework", worker, rel, process.line, f"Procfile command runs {worker}", Rank.PROCFILE)
                 elif base is not None and (queue := best(inherited.get("worker_framework", []))):
