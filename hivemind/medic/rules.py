@@ -567,7 +567,8 @@ RULES: tuple[Rule, ...] = (
 
     Rule("capacity.insufficient", "capacity", "sometimes",
          "https://repost.aws/knowledge-center/ec2-insufficient-capacity-errors",
-         (r"Insufficient\w*Capacity", _I + r"insufficient capacity|do not have sufficient [\w.]+ capacity"), _capacity),
+         (r"Insufficient\w*Capacity", _I + r"insufficient capacity|do not have sufficient [\w.]+ capacity|"
+          r"with sufficient capacity|not enough capacity"), _capacity),
     Rule("capacity.unsupported-type", "capacity", False,
          "https://repost.aws/knowledge-center/ec2-instance-type-not-supported-az-error",
          (_I + r"is not supported in your requested availability zone|requested configuration is currently not supported",
