@@ -49,3 +49,21 @@ def aws(moto_server, monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     return moto_server
+
+
+@pytest.fixture
+def fault_proxy(aws, monkeypatch):
+    """The moto server behind a fault-injecting proxy (tests/faultproxy.py): AWS_ENDPOINT_URL points
+    at the proxy for this test (and its subprocesses); no faults until `fault_proxy.configure(...)`."""
+    import sys
+    from pathlib import Path
+
+    here = str(Path(__file__).parent)
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    from faultproxy import FaultProxy
+
+    proxy = FaultProxy(aws).start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
+    yield proxy
+    proxy.stop()
