@@ -134,8 +134,11 @@ def print_traces(report) -> None:
     if not report.enabled:
         console.print(report.message, highlight=False, soft_wrap=True)
         return
+    if report.error:
+        console.print(f"[yellow]{escape(report.error)}[/]", highlight=False, soft_wrap=True)
     if not report.count:
-        console.print(f"X-Ray group {report.group}: {report.message}", highlight=False)
+        if report.message:
+            console.print(f"X-Ray group {report.group}: {report.message}", highlight=False)
         return
     console.print(f"{report.count} traces, p50 {report.p50_ms:.0f} ms, p95 {report.p95_ms:.0f} ms, "
                   f"{report.faults} faults (5xx), {report.errors} errors (4xx), {report.throttles} throttled", highlight=False)

@@ -12,11 +12,11 @@ from datetime import date, datetime, timedelta, timezone
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..aws import aws_errors, client
+from ..aws import aws_errors
 from ..costs import CostEstimate, estimate
 from ..state.models import DeploymentState
 from ..state.refresh import DEPLOYMENT_TAG, MISSING
-from .util import aws_reason
+from .util import aws_reason, read_client
 
 COST_EXPLORER_REGION = "us-east-1"  # Cost Explorer has one endpoint
 
@@ -54,7 +54,7 @@ class CostReport:
 
 def deployed_estimate(state: DeploymentState) -> CostEstimate | None:
     """The estimate of the templates CloudFormation runs now (None when no stack is deployed)."""
-    cfn = client("cloudformation", state.region)
+    cfn = read_client("cloudformation", state.region)
     templates = []
     with aws_errors(f"reading the templates of '{state.id}'"):
         for name, stack in sorted(state.stacks.items()):
@@ -85,7 +85,7 @@ def deployment_costs(state: DeploymentState, *, today: date | None = None) -> Co
         report.estimate = est.to_dict()
     else:
         report.notes.append("no deployed stacks to estimate")
-    ce = client("ce", COST_EXPLORER_REGION)
+    ce = read_client("ce", COST_EXPLORER_REGION)
     try:
         answer = ce.get_cost_and_usage(
             TimePeriod={"Start": month_start.isoformat(), "End": (today + timedelta(days=1)).isoformat()},

@@ -10,8 +10,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ..render import names
 from ..state.models import DeploymentState
 from ..state.refresh import dashboard_url
-from ..aws import client
-from .util import aws_reason
+from .util import aws_reason, read_client
 
 # The sections every HiveMind dashboard has (issue 11), each a text widget "## <title>".
 SECTIONS = ("Overview", "Infrastructure", "Load balancer", "Database", "Logs", "X-Ray", "Cost", "Alarms")
@@ -62,7 +61,7 @@ def dashboard_info(state: DeploymentState, *, inspect: bool = True) -> Dashboard
     if not inspect:
         return info
     try:
-        body = json.loads(client("cloudwatch", state.region).get_dashboard(DashboardName=name)["DashboardBody"])
+        body = json.loads(read_client("cloudwatch", state.region).get_dashboard(DashboardName=name)["DashboardBody"])
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") in ("ResourceNotFound", "ResourceNotFoundException"):
             info.exists = False

@@ -13,11 +13,12 @@ from typing import Callable, Iterator
 
 from botocore.exceptions import ClientError
 
-from ..aws import aws_errors, client
+from ..aws import aws_errors
 from ..errors import HivemindError
 from ..redact import redact
 from ..render import names
 from ..state.models import DeploymentState
+from .util import read_client
 
 # name -> pattern; an access line with a 5xx status: `"GET / HTTP/1.1" 502` or `status=503`.
 ERROR_PATTERNS: dict[str, re.Pattern[str]] = {
@@ -113,7 +114,7 @@ def read_logs(state: DeploymentState, *, service: str | None = None, since: date
     the kept lines. A service whose log group does not exist yet is listed in missing_groups."""
     wanted = services_for(state, service)
     result = LogsResult(deployment=state.id, since=since, services=wanted, grep=grep)
-    logs = client("logs", state.region)
+    logs = read_client("logs", state.region)
     start_ms = int(since.timestamp() * 1000)
     end_ms = int(until.timestamp() * 1000) if until else None
     events: list[LogEvent] = []

@@ -13,8 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..aws import client
-from .util import aws_reason
+from .util import aws_reason, read_client
 from ..render import names
 from ..state.models import DeploymentState
 
@@ -99,7 +98,7 @@ def metric_specs(state: DeploymentState) -> tuple[list[MetricSpec], list[str]]:
             MetricSpec(f"{service.name}.disk", f"{prefix}disk", "CWAgent", "disk_used_percent", group, "Average", "%"),
         ]
     if plan.web_services:
-        ssm = client("ssm", state.region)
+        ssm = read_client("ssm", state.region)
         alb = _parameter(ssm, names.load_balancer_dimension_parameter(state.id))
         if alb:
             lb = {"LoadBalancer": alb}
@@ -199,7 +198,7 @@ def read_metrics(state: DeploymentState, *, since: datetime, until: datetime | N
     period = choose_period(since, until)
     specs, notes = metric_specs(state)
     report = MetricsReport(deployment=state.id, since=since, until=until, period_seconds=period, notes=notes)
-    cloudwatch = client("cloudwatch", state.region)
+    cloudwatch = read_client("cloudwatch", state.region)
     indexed = list(enumerate(specs))
     plain = [(i, s) for i, s in indexed if not s.stat.startswith("p")]
     percentiles = [(i, s) for i, s in indexed if s.stat.startswith("p")]
