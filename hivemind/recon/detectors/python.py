@@ -11,7 +11,7 @@ from ..repo import RepoView, is_app_path, join, parent_of
 MANIFEST_NAMES = ("requirements.txt", "pyproject.toml", "Pipfile", "setup.py", "setup.cfg")
 ROOT_MARKERS = ("requirements.txt", "pyproject.toml", "Pipfile", "setup.py", "manage.py")
 WEB_FRAMEWORKS = ("django", "fastapi", "flask", "starlette", "aiohttp", "sanic")
-SERVERS = ("gunicorn", "uvicorn", "hypercorn", "waitress", "daphne")
+SERVERS = ("gunicorn", "uvicorn", "hypercorn", "waitress", "daphne", "uwsgi")
 WORKERS = ("celery", "rq", "dramatiq", "arq")
 DEFAULT_PORTS = {"django": 8000, "fastapi": 8000, "flask": 5000, "starlette": 8000, "aiohttp": 8080,
                  "sanic": 8000, "wsgi": 8000, "asgi": 8000}
@@ -27,8 +27,17 @@ _APP_OBJECTS = {
     "wsgi": re.compile(r"^(application|app)\s*=|^def (application)\("),
 }
 # An application factory (Flask's create_app pattern), served as `module:create_app()`.
-_APP_FACTORY = re.compile(r"^def (create_app|make_app|app_factory)\(")
-_CELERY_APP = re.compile(r"^(\w+)\s*=\s*Celery\(")
+_FACTORY_NAMES = r"(?:create_app|make_app|app_factory|get_app|get_application|build_app|init_app)"
+_APP_FACTORY = re.compile(r"^(?:async\s+)?def (" + _FACTORY_NAMES[3:-1] + r")\(")
+# `app = create_app()` at module level: the object a server imports (flasky.py, wsgi.py, main.py).
+_FACTORY_CALL = re.compile(r"^(\w+)\s*(?::\s*\w+\s*)?=\s*(?:[\w.]+\.)?" + _FACTORY_NAMES + r"\(")
+# Module-level Celery apps, built directly or by a factory function (make_celery, celery_init_app).
+_CELERY_APP = re.compile(r"^(\w+)\s*=\s*(?:Celery|make_celery|create_celery(?:_app)?|celery_init_app|get_celery(?:_app)?)\(")
+_BEAT_SCHEDULE = re.compile(r"\bbeat_schedule\b|\bCELERY_BEAT_SCHEDULE\b|\bCELERYBEAT_SCHEDULE\b|\badd_periodic_task\b")
+_GUNICORN_CONF = ("gunicorn.conf.py", "gunicorn_config.py", "gunicorn.conf", "gunicorn.py")
+_BIND = re.compile(r"""^\s*bind\s*=\s*\[?\s*['"][\w.\[\]]*:(\d{2,5})['"]""")
+_UWSGI_PORT = re.compile(r"^\s*(?:http|http-socket|socket)\s*=\s*[\w.]*:(\d{2,5})")
+_UWSGI_MODULE = re.compile(r"^\s*(?:module|wsgi-file)\s*=\s*(\S+)")
 _ARQ_SETTINGS = re.compile(r"^class (WorkerSettings)\b")
 _DRAMATIQ_ACTOR = re.compile(r"@dramatiq\.actor")
 
@@ -134,27 +143,53 @@ def _start_command(repo, draft: ServiceDraft, root, framework, deps, files, mana
         sub = "" if project == root else (project if root == "." else project[len(root) + 1:])
         inside = [f for f in files if project == "." or f.startswith(project + "/")]
         wsgi = next((f for f in inside if f.endswith("/wsgi.py") or f == "wsgi.py"), None)
+        uwsgi_ini = next((rel for rel in repo.files if rel.rsplit("/", 1)[-1] in ("uwsgi.ini", "uwsgi.yaml")
+                          and (root == "." or rel.startswith(root + "/"))), None)
         if wsgi and "gunicorn" in deps:
             chdir = f"--chdir {sub} " if sub else ""
             draft.claim("start_command", f"gunicorn {chdir}{module_of(project, wsgi)}:application --bind 0.0.0.0:{{port}}",
                         wsgi, None, "Django WSGI module served by gunicorn", Rank.DEFAULT - 10)
+        elif wsgi and "uwsgi" in deps:
+            # uwsgi speaks HTTP itself with --http-socket: the load balancer needs no nginx in front.
+            chdir = f"--chdir {sub} " if sub else ""
+            ini = ""
+            if uwsgi_ini:
+                ini = f"--ini {uwsgi_ini if root == '.' else uwsgi_ini[len(root) + 1:]} "
+                if port := repo.first(uwsgi_ini, _UWSGI_PORT):
+                    draft.claim("port", int(port[1].group(1)), uwsgi_ini, port[0], "uwsgi socket port", Rank.CONFIG)
+            draft.claim("start_command", f"uwsgi {ini}{chdir}--module {module_of(project, wsgi)}:application "
+                        f"--http-socket 0.0.0.0:{{port}} --master", uwsgi_ini or wsgi, None,
+                        "Django WSGI module served by uwsgi", Rank.DEFAULT - 10)
         else:
             draft.claim("start_command", f"python {join(sub or '.', 'manage.py')} runserver 0.0.0.0:{{port}}",
                         manage or join(root, "manage.py"), None,
                         "Django development server (add gunicorn to requirements for production)", Rank.DEFAULT - 10)
         return
     found_app = find_object(repo, files, _APP_OBJECTS.get(framework, _APP_OBJECTS["wsgi"]))
-    if found_app is None and framework in ("flask", "wsgi"):
-        if factory := find_object(repo, files, _APP_FACTORY):
-            found_app = (factory[0], factory[1], f"{factory[2]}()")
+    factory = False
+    if found_app is None:
+        found_app = find_object(repo, files, _FACTORY_CALL)  # app = create_app() at module level
+    if found_app is None and (hit := find_object(repo, files, _APP_FACTORY)):
+        found_app, factory = hit, True  # only the factory: the server calls it
     if found_app is None:
         return
     rel, line, obj = found_app
     module, src = split_src(module_of(root, rel))
     target = f"{module}:{obj}"
+    if factory and framework not in ("fastapi", "starlette", "asgi", "sanic"):
+        target += "()"  # gunicorn calls `module:create_app()`
+    if conf := next((repo.in_root(root, name) for name in _GUNICORN_CONF if repo.in_root(root, name)), None):
+        if "gunicorn" in deps:
+            # The project's own server settings (workers, bind, timeouts); the port it binds is the port.
+            inside = conf if root == "." else conf[len(root) + 1:]
+            draft.claim("start_command", f"gunicorn -c {inside} {target}", conf, None, "gunicorn with its config file",
+                        Rank.DEFAULT - 15)
+            if bind := repo.first(conf, _BIND):
+                draft.claim("port", int(bind[1].group(1)), conf, bind[0], "gunicorn bind", Rank.CONFIG)
     if framework in ("fastapi", "starlette", "asgi", "sanic"):
         app_dir = f" --app-dir {src}" if src else ""
-        command, why = f"uvicorn {target}{app_dir} --host 0.0.0.0 --port {{port}}", "ASGI app served by uvicorn"
+        flag = " --factory" if factory else ""
+        command, why = f"uvicorn {target}{app_dir}{flag} --host 0.0.0.0 --port {{port}}", "ASGI app served by uvicorn"
     elif "gunicorn" in deps:
         worker = " --worker-class aiohttp.GunicornWebWorker" if framework == "aiohttp" else ""
         path = f" --pythonpath {src}" if src else ""
@@ -203,3 +238,23 @@ def _detect_worker(repo, found, root, deps, files, manage=None) -> None:
     draft.claim("framework", worker, manifest, dep_line, f"depends on {worker}", Rank.MANIFEST)
     draft.claim("build_command", install_command(repo, root), manifest, None, "install requirements", Rank.SCRIPT)
     draft.claim("start_command", command, where[0], where[1], f"{worker} worker entry point", Rank.DEFAULT - 10)
+    if worker == "celery":
+        _celery_beat(repo, found, root, command, files, manifest)
+
+
+def _celery_beat(repo, found, root, worker_command: str, files, manifest) -> None:
+    """Celery beat, when periodic tasks are configured: one scheduler process beside the workers."""
+    scheduler = python_dependency(repo, root, "django-celery-beat")
+    hit = next(((rel, h[0]) for rel in files if (h := repo.first(rel, _BEAT_SCHEDULE))), None)
+    if hit is None and scheduler is None:
+        return
+    where = hit or (scheduler.path, scheduler.line)
+    command = worker_command.replace(" worker --loglevel=INFO", " beat --loglevel=INFO")
+    if scheduler is not None:
+        command += " --scheduler django_celery_beat.schedulers:DatabaseScheduler"
+    beat = found.add_service(root, "beat")
+    beat.claim("kind", "worker", where[0], where[1], "periodic tasks configured: Celery beat schedules them", Rank.CODE)
+    beat.claim("runtime", "python", manifest, None, "Python manifest present", Rank.MANIFEST)
+    beat.claim("framework", "celery-beat", where[0], where[1], "Celery beat scheduler", Rank.CODE)
+    beat.claim("build_command", install_command(repo, root), manifest, None, "install requirements", Rank.SCRIPT)
+    beat.claim("start_command", command, where[0], where[1], "Celery beat for the periodic tasks", Rank.DEFAULT - 10)

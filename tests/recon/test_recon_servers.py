@@ -1,0 +1,73 @@
+"""App factories and the servers a project configures (item 5 of issue 13)."""
+from __future__ import annotations
+
+import pytest
+
+from hivemind.recon import analyse_repo
+
+
+def test_module_level_factory_call_is_the_app_gunicorn_imports(make_repo):
+    plan = analyse_repo(make_repo({
+        "requirements.txt": "flask\ngunicorn\n",
+        "app/__init__.py": "from flask import Flask\n\ndef create_app(config):\n    app = Flask(__name__)\n    return app\n",
+        "flasky.py": "import os\nfrom app import create_app\napp = create_app(os.getenv('FLASK_CONFIG') or 'default')\n",
+    }))
+    assert plan.services[0].start_command == "gunicorn flasky:app --bind 0.0.0.0:5000"
+
+
+def test_fastapi_factory_is_served_with_uvicorn_factory(make_repo):
+    plan = analyse_repo(make_repo({
+        "requirements.txt": "fastapi\nuvicorn\n",
+        "main.py": "from fastapi import FastAPI\n\ndef get_application() -> FastAPI:\n    return FastAPI()\n",
+    }))
+    assert plan.services[0].start_command == "uvicorn main:get_application --factory --host 0.0.0.0 --port 8000"
+
+
+def test_fastapi_app_from_a_factory_call(make_repo):
+    plan = analyse_repo(make_repo({
+        "requirements.txt": "fastapi\nuvicorn\n",
+        "app/main.py": "from app.factory import get_application\napp = get_application()\n",
+    }))
+    assert plan.services[0].start_command == "uvicorn app.main:app --host 0.0.0.0 --port 8000"
+
+
+def test_gunicorn_config_file_and_its_bind(make_repo):
+    plan = analyse_repo(make_repo({
+        "requirements.txt": "flask\ngunicorn\n", "app.py": "from flask import Flask\napp = Flask(__name__)\n",
+        "gunicorn.conf.py": "bind = '0.0.0.0:8081'\nworkers = 4\n",
+    }))
+    web = plan.services[0]
+    assert (web.start_command, web.port) == ("gunicorn -c gunicorn.conf.py app:app", 8081)
+
+
+def test_django_served_by_uwsgi_never_by_runserver(make_repo):
+    plan = analyse_repo(make_repo({
+        "manage.py": "", "requirements.txt": "django\nuwsgi\n", "shop/wsgi.py": "application = None\n",
+        "uwsgi.ini": "[uwsgi]\nmodule = shop.wsgi:application\nsocket = :8001\n",
+    }))
+    web = plan.services[0]
+    assert "runserver" not in web.start_command
+    assert web.start_command == ("uwsgi --ini uwsgi.ini --module shop.wsgi:application "
+                                 "--http-socket 0.0.0.0:8001 --master")
+
+
+@pytest.mark.parametrize("code", [
+    "from celery import Celery\n\ndef make_celery(app):\n    return Celery(app.name)\n\ncelery = make_celery(app)\n",
+    "from celery import Celery\napp = Celery('proj')\n",
+])
+def test_celery_app_built_by_a_factory_and_beat_when_scheduled(make_repo, code):
+    plan = analyse_repo(make_repo({
+        "requirements.txt": "celery[redis]\n",
+        "proj/tasks.py": code + "\n",
+        "proj/schedule.py": "beat_schedule = {'every-minute': {'task': 'proj.tasks.ping', 'schedule': 60}}\n",
+    }))
+    assert [(s.name, s.framework) for s in plan.services] == [("beat", "celery-beat"), ("worker", "celery")]
+    beat, worker = plan.services
+    assert worker.start_command == "celery -A proj.tasks worker --loglevel=INFO"
+    assert beat.start_command == "celery -A proj.tasks beat --loglevel=INFO"
+
+
+def test_no_beat_without_periodic_tasks(make_repo):
+    plan = analyse_repo(make_repo({"requirements.txt": "celery[redis]\n",
+                                   "tasks.py": "from celery import Celery\napp = Celery('t')\n"}))
+    assert [s.framework for s in plan.services] == ["celery"]
