@@ -6,14 +6,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from ..comments import commented
 from ..envfiles import is_sample_name
 from ..repo import RepoView, any_of, is_app_path, parent_of
 
 CONFIG_SUFFIXES = (".prisma", ".properties", ".yml", ".yaml", ".toml", ".ini", ".cfg", ".neon")
 CODE_SUFFIXES = (".py", ".js", ".mjs", ".cjs", ".ts", ".go", ".rb", ".php", ".java", ".kt", ".cs")
 MAX_FILES_PER_ROOT = 60
-_HASH_COMMENTS = (".py", ".rb", ".yml", ".yaml", ".toml", ".ini", ".cfg", ".properties", ".neon", ".sh")
-_SLASH_COMMENTS = (".js", ".mjs", ".cjs", ".ts", ".go", ".java", ".kt", ".cs", ".prisma", ".php")
 # A value given as the default of an environment lookup: what runs when nothing is configured,
 # but the deployment may well configure something else.
 _ENV_DEFAULT = re.compile(r"""(?:environ\.get|getenv|\benv|\bconfig|ENV\.fetch)\(\s*['"][\w.]+['"]\s*,\s*$""")
@@ -45,21 +44,6 @@ def files_to_scan(repo: RepoView) -> Iterator[tuple[str, str]]:
         for rel in repo.source_files(root, CONFIG_SUFFIXES + CODE_SUFFIXES, limit=MAX_FILES_PER_ROOT):
             if not rel.rsplit("/", 1)[-1].startswith(("docker-compose", "compose.")):
                 yield ("config" if rel.endswith(CONFIG_SUFFIXES) else "code"), rel
-
-
-def commented(rel: str, line: str, start: int) -> bool:
-    """True when the match at `start` sits in a comment of that file's language."""
-    before = line[:start]
-    stripped = before.lstrip()
-    if rel.endswith(_SLASH_COMMENTS) or rel.endswith(".php"):
-        if stripped.startswith(("*", "/*")) or re.search(r"(?<![:\w])//", before):
-            return True
-    if rel.endswith(_HASH_COMMENTS) or rel.endswith(".php") or "env" in rel.rsplit("/", 1)[-1].lower():
-        if stripped.startswith("#") or re.search(r"\s#", before):
-            return True
-    if rel.endswith(".properties") and stripped.startswith("!"):
-        return True
-    return False
 
 
 def guarded(repo: RepoView, rel: str, number: int) -> bool:

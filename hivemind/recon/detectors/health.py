@@ -4,17 +4,23 @@ from __future__ import annotations
 import re
 
 from ..draft import Findings, Rank
+from ..comments import commented
 from ..repo import RepoView
 
 # Preferred first: a dedicated health route over a generic status or ping.
 PREFERENCE = ("health", "healthz", "healthcheck", "health-check", "livez", "readyz", "ready", "status", "ping", "up")
-_QUOTED_ROUTE = re.compile(r"""['"`](/(?:api/)?(?:""" + "|".join(map(re.escape, PREFERENCE)) + r"""))/?['"`]""")
+_DEDICATED = ("health", "healthz", "healthcheck", "health-check", "health_check", "livez", "readyz")
+# Any route ending in a health word, under /api or /api/v1; a dedicated health route under any prefix
+# (/internal/health), with or without a trailing slash.
+_QUOTED_ROUTE = re.compile(
+    r"""['"`]((?:/api(?:/v\d+)?)?/(?:""" + "|".join(map(re.escape, PREFERENCE)) + r""")"""
+    r"""|(?:/[\w-]+){1,3}/(?:""" + "|".join(map(re.escape, _DEDICATED)) + r"""))(/?)['"`]""")
 # Django's path("health/") and Rails' get "up" name routes without a leading slash.
-_DJANGO_ROUTE = re.compile(r"""\b(?:re_)?path\(\s*r?['"]\^?(""" + "|".join(map(re.escape, PREFERENCE)) + r""")/\$?['"]""")
-_RAILS_ROUTE = re.compile(r"""^\s*get\s+['"](up|health|healthz|status|ping)['"]""")
-_LARAVEL_HEALTH = re.compile(r"""\bhealth:\s*['"](/[\w/-]+)['"]""")
-# (pattern, suffix to add): Django routes end in "/".
-_ROUTES = ((_QUOTED_ROUTE, ""), (_DJANGO_ROUTE, "/"), (_RAILS_ROUTE, ""), (_LARAVEL_HEALTH, ""))
+_DJANGO_ROUTE = re.compile(r"""\b(?:re_)?path\(\s*r?['"]\^?((?:api/(?:v\d+/)?)?(?:""" + "|".join(map(re.escape, PREFERENCE)) +
+                           r"""))(/?)\$?['"]""")
+_RAILS_ROUTE = re.compile(r"""^\s*get\s+['"](up|health|healthz|status|ping)()['"]""")
+_LARAVEL_HEALTH = re.compile(r"""\bhealth:\s*['"](/[\w/-]+)()['"]""")
+_ROUTES = (_QUOTED_ROUTE, _DJANGO_ROUTE, _RAILS_ROUTE, _LARAVEL_HEALTH)
 SUFFIXES = (".js", ".mjs", ".cjs", ".ts", ".py", ".go", ".rb", ".php", ".java", ".kt")
 _HEALTH_LEAF = "|".join(map(re.escape, PREFERENCE))
 # NestJS names routes in decorators, without a leading slash: @Controller('health') + @Get().
@@ -28,7 +34,27 @@ _NEXT_ROUTE = re.compile(r"(?:^|/)(?:src/)?(?:app/((?:[\w()-]+/)*?)(" + _HEALTH_
 
 def _rank(path: str) -> int:
     leaf = path.strip("/").rsplit("/", 1)[-1]
+    leaf = "health-check" if leaf == "health_check" else leaf
     return PREFERENCE.index(leaf) if leaf in PREFERENCE else len(PREFERENCE)
+
+
+# Frameworks whose routes are files: (path regex, group with the route) per framework.
+_FILE_ROUTES = {
+    # Remix flat routes: app/routes/healthcheck.tsx, app/routes/resources.healthcheck.ts (dots are slashes).
+    "remix": re.compile(r"(?:^|/)app/routes/((?:[\w-]+\.)*(?:" + _HEALTH_LEAF + r"))(?:/route)?\.(?:js|ts|jsx|tsx)$"),
+    "react-router": re.compile(r"(?:^|/)app/routes/((?:[\w-]+\.)*(?:" + _HEALTH_LEAF + r"))(?:/route)?\.(?:js|ts|jsx|tsx)$"),
+    # Nuxt/Nitro: server/api/health.ts serves /api/health, server/routes/health.ts serves /health.
+    "nuxt": re.compile(r"(?:^|/)server/(?:routes/)?((?:api/)?(?:" + _HEALTH_LEAF + r"))(?:\.get)?\.(?:js|ts)$"),
+}
+
+
+def _file_routes(repo: RepoView, root: str, pattern: re.Pattern[str]) -> list[tuple[int, str, str, int]]:
+    hits = []
+    for rel in repo.source_files(root, (".js", ".ts", ".jsx", ".tsx"), limit=5000):
+        if match := pattern.search(rel):
+            path = "/" + match.group(1).replace(".", "/")
+            hits.append((_rank(path), path, rel, 1))
+    return hits
 
 
 def detect(repo: RepoView, found: Findings) -> None:
@@ -36,17 +62,22 @@ def detect(repo: RepoView, found: Findings) -> None:
         if draft.value("kind", "web") != "web":
             continue
         hits: list[tuple[int, str, str, int]] = []
-        for rel in repo.matching(repo.source_files(draft.root, SUFFIXES), tuple(p for p, _ in _ROUTES)):
-            for pattern, trailing in _ROUTES:
+        for rel in repo.matching(repo.source_files(draft.root, SUFFIXES), _ROUTES):
+            for pattern in _ROUTES:
                 for line, match in repo.search(rel, pattern):
+                    if commented(rel, repo.lines(rel)[line - 1], match.start()):
+                        continue  # a commented-out route is served by nobody
                     path = match.group(1)
-                    path = (path if path.startswith("/") else "/" + path) + trailing
+                    # Kept as declared: /health/ and /health are different routes in Django and FastAPI.
+                    path = (path if path.startswith("/") else "/" + path) + match.group(2)
                     hits.append((_rank(path), path, rel, line))
         framework = draft.value("framework")
         if framework == "nest":
             hits.extend(_nest_routes(repo, draft.root))
         elif framework == "next":
             hits.extend(_next_routes(repo, draft.root))
+        elif framework in _FILE_ROUTES:
+            hits.extend(_file_routes(repo, draft.root, _FILE_ROUTES[framework]))
         if hits:
             _, path, rel, line = min(hits, key=lambda h: (h[0], h[2].count("/"), h[2], h[3]))
             draft.claim("health_check_path", path, rel, line, f"route {path} declared here", Rank.CODE)
