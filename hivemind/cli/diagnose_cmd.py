@@ -47,25 +47,29 @@ def _print(diagnosis, diff: str | None) -> None:
             console.print(f"  {escape(command)}", highlight=False, soft_wrap=True)
 
 
-def _store(deployment_id: str, region: str | None, diagnosis, failure_time) -> str | None:
+def _store(deployment_id: str, region: str, diagnosis, failure_time) -> str | None:
     """Save the diagnosis into the state; a warning (not an error) when that is not possible now."""
     from ..aws import AwsError
     from ..state import DeploymentLocked, deployment_lock, load_state, save_state
 
-    try:
-        with deployment_lock(deployment_id):
+    def store(remote: bool) -> str | None:
+        with deployment_lock(deployment_id, region=region, command="diagnose", remote=remote):
             state = load_state(deployment_id, region)
             if state.failure is not None and failure_time is not None and state.failure.time != failure_time:
                 return "not stored: the deployment failed again meanwhile; run diagnose again"
             state.diagnosis = diagnosis.model_dump(mode="json")
-            try:
-                save_state(state)
-            except AwsError:
-                save_state(state, remote=False)
-                return "stored on this machine only (AWS unreachable)"
+            save_state(state, remote=remote)
+        return None if remote else "stored on this machine only (AWS unreachable)"
+
+    try:
+        try:
+            return store(remote=True)
+        except AwsError:
+            return store(remote=False)
     except DeploymentLocked as exc:
         return f"not stored: {exc}"
-    return None
+    except HivemindError as exc:
+        return f"not stored: {exc}"
 
 
 @app.command("diagnose")
@@ -102,12 +106,13 @@ def diagnose_command(
                 diff = preview_patch(state.plan, diagnosis.plan_patch)
             except PatchRejected:
                 diff = None
-        note = _store(state.id, region, diagnosis, state.failure.time if state.failure else None)
     else:
         raise HivemindError("nothing to diagnose: give a deployment ID or --message TEXT", exit_code=2)
     if as_json:
         typer.echo(diagnosis.model_dump_json(indent=2))
     else:
         _print(diagnosis, diff)
+    if deployment_id is not None:
+        note = _store(state.id, state.region, diagnosis, state.failure.time if state.failure else None)
     if note:
         err_console.print(f"warning: diagnosis {note}", highlight=False, soft_wrap=True)
