@@ -8,13 +8,13 @@ the health-check detector runs last, on the services that exist by then.
 from __future__ import annotations
 
 from . import (
-    compose, database, descriptors, dockerfile, env_sample, golang, health, java, node, php, procfile, python, redis,
-    release, ruby, static,
+    compose, database, descriptors, dockerfile, env_sample, golang, health, java, needs, node, php, procfile, python,
+    redis, release, ruby, static,
 )
 
 PIPELINE = (
     node, python, golang, java, ruby, php, static, dockerfile, procfile, descriptors, env_sample,
-    database, redis, compose, release, health,
+    database, redis, compose, release, needs, health,
 )
 
 __all__ = ["PIPELINE"]
