@@ -134,6 +134,13 @@ def _family_patch(ctx: Context, type_name: str | None) -> tuple[list[dict] | Non
     return patch, f"set {where} to {alts[0]} (the same size in the next family offered in {ctx.plan_region})"
 
 
+def _around(text: str, m: re.Match, width: int = 90) -> str:
+    """The words around a match, for a root cause that quotes the message."""
+    start, end = max(0, m.start() - width), min(len(text), m.end() + width)
+    snippet = " ".join(text[start:end].split())
+    return ("…" if start else "") + snippet + ("…" if end < len(text) else "")
+
+
 def _azs(message: str) -> str | None:
     return _first(r"choosing ((?:[a-z]{2}-[a-z]+-\d[a-z](?:, | or |,)?)+)", message)
 
@@ -352,7 +359,7 @@ def _signal_timeout(ctx: Context, m: re.Match) -> Finding:
 
     step = boot_step(ctx) if ctx.aws else None
     where = (f"; the boot log ({step.source}) shows the step that failed: {step.step}: {step.line}" if step else "")
-    group = (f"/hivemind/{ctx.deployment_id}/<service>" if ctx.deployment_id else "the service's log group")
+    group = f"/hivemind/{ctx.deployment_id or '<deployment>'}/<service>"
     commands = [f"aws logs tail {_q(step.log_group)} --since 1h"] if step and step.log_group else (
         [f"aws logs tail {_q(group)} --since 1h"] if ctx.deployment_id else [])
     return Finding(
@@ -423,8 +430,8 @@ def _export_in_use(ctx: Context, m: re.Match) -> Finding:
 def _bucket_not_empty(ctx: Context, m: re.Match) -> Finding:
     bucket = ctx.physical_id or "<bucket>"
     return Finding(
-        root_cause=f"bucket {bucket if ctx.physical_id else ''} still holds objects, and CloudFormation only deletes empty "
-                   "buckets",
+        root_cause=f"the bucket{' ' + ctx.physical_id if ctx.physical_id else ''} still holds objects, and "
+                   "CloudFormation only deletes empty buckets",
         fix="Empty the bucket (every object version, if versioning is on), or retain it, then delete again.",
         commands=[f"aws s3 rm s3://{bucket} --recursive"])
 
@@ -464,7 +471,7 @@ def _sg_missing(ctx: Context, m: re.Match) -> Finding:
 
 
 def _not_found(ctx: Context, m: re.Match) -> Finding:
-    return Finding(root_cause=f"something the deployment refers to does not exist: {m.group(0)}",
+    return Finding(root_cause=f"something the deployment refers to does not exist: {_around(ctx.message, m)}",
                    fix="Create the missing resource or fix the reference (name, id, region) in the plan or template.")
 
 
@@ -480,7 +487,7 @@ def _parameters(ctx: Context, m: re.Match) -> Finding:
 
 
 def _invalid_value(ctx: Context, m: re.Match) -> Finding:
-    return Finding(root_cause=f"AWS refused a property value or combination ({m.group(0)})",
+    return Finding(root_cause=f"AWS refused a property value or combination: {_around(ctx.message, m)}",
                    fix="Correct the value in the plan (or template) to one the service accepts; see the message for "
                        "the property.")
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 from agents.fake_openai import answer, status, tool_calls
 from hivemind.medic import diagnose_events, diagnose_message
@@ -46,6 +48,9 @@ def test_a_good_answer_uses_the_tools_and_keeps_the_real_evidence(llm_env, event
     assert {t["function"]["name"] for t in first["tools"]} == {"stack_events", "resource_template", "plan", "app_logs"}
     assert first["response_format"]["json_schema"]["name"] == "Diagnosis"
     assert SECRET not in json.dumps(llm_env.requests) and SECRET not in diagnosis.model_dump_json()
+    [step_log] = (Path(os.environ["HIVEMIND_HOME"]) / "deployments" / "shop" / "agent-logs").glob("medic-*.jsonl")
+    kinds = [json.loads(line)["kind"] for line in step_log.read_text().splitlines()]
+    assert kinds.count("tool") == 3 and kinds[-1] == "answer" and SECRET not in step_log.read_text()
 
 
 def test_a_patch_touching_stateful_identity_is_refused_before_it_is_shown(llm_env, event_log, make_plan):
