@@ -5,6 +5,7 @@ import json
 import time
 
 from ..redact import redact, redact_data
+from .events import token_matches
 
 MAX_PAGES = 10  # per stack: a failed operation's events sit on the first pages (newest first)
 
@@ -30,7 +31,7 @@ def operation_stack_events(stacks: list[str], region: str, client_request_token:
                 raise
             passed = False
             for event in page.get("StackEvents", []):
-                mine = not client_request_token or event.get("ClientRequestToken") == client_request_token
+                mine = not client_request_token or token_matches(event.get("ClientRequestToken"), client_request_token)
                 if mine:
                     seen_mine = True
                     found.append(event)

@@ -7,6 +7,7 @@ so only the events carrying this operation's ClientRequestToken are read.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterable
@@ -47,15 +48,24 @@ def _timestamp(value) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
+def token_matches(event_token: object, client_request_token: str) -> bool:
+    """An operation's own token, or one of its later waves' (`<token>-2`, `<token>-3`: a blue-green
+    rollout executes change sets in several waves, see workflows/rollout.py)."""
+    if not isinstance(event_token, str):
+        return False
+    return event_token == client_request_token or re.fullmatch(re.escape(client_request_token) + r"-\d+",
+                                                                event_token) is not None
+
+
 def operation_events(events: Iterable[dict], client_request_token: str | None) -> list[dict]:
     """The events of one operation, oldest first.
 
-    With a token, only events carrying it; if no event carries any token at all (an endpoint that
-    does not record them), every event is kept, since nothing can be told apart.
+    With a token, only events carrying it (or a later wave's); if no event carries any token at all
+    (an endpoint that does not record them), every event is kept, since nothing can be told apart.
     """
     events = [e for e in events if isinstance(e, dict)]
     if client_request_token:
-        mine = [e for e in events if e.get("ClientRequestToken") == client_request_token]
+        mine = [e for e in events if token_matches(e.get("ClientRequestToken"), client_request_token)]
         if mine or any(e.get("ClientRequestToken") for e in events):
             events = mine
     return sorted(events, key=lambda e: (_timestamp(e.get("Timestamp")), str(e.get("EventId", ""))))

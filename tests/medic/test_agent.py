@@ -93,3 +93,29 @@ def test_a_known_signature_never_asks_the_model(llm_env):
 def test_no_key_means_no_request_and_unknown(llm_server, event_log, make_plan):
     diagnosis = diagnose_events(_events(event_log), client_request_token=TOKEN, plan=make_plan())
     assert diagnosis.category == "unknown" and llm_server.requests == []
+
+
+def test_the_template_and_log_tools_read_aws_read_only(aws, llm_env, event_log, make_plan):
+    import time
+
+    import boto3
+
+    cfn = boto3.client("cloudformation", region_name="us-east-1")
+    cfn.create_stack(StackName="shop-app-blue", TemplateBody=json.dumps({"Resources": {"WarmupHook": {
+        "Type": "AWS::SNS::Topic", "Properties": {"TopicName": "shop-warmup", "DisplayName": "token=abc123secret"}}}}))
+    logs = boto3.client("logs", region_name="us-east-1")
+    logs.create_log_group(logGroupName="/hivemind/shop/web")
+    logs.create_log_stream(logGroupName="/hivemind/shop/web", logStreamName="i-0abc/app")
+    logs.put_log_events(logGroupName="/hivemind/shop/web", logStreamName="i-0abc/app", logEvents=[
+        {"timestamp": int(time.time() * 1000), "message": "warmup: GET /ready -> 404 (DB_PASSWORD=hunter2hunter2)"}])
+    llm_env.push(tool_calls(("resource_template", {"stack": "shop-app-blue", "logical_id": "WarmupHook"}),
+                            ("resource_template", {"stack": "shop-app-blue", "logical_id": "Nope"}),
+                            ("app_logs", {"service": "web", "lines": 20})),
+                 answer(_agent_answer()))
+    diagnosis = diagnose_events(_events(event_log), client_request_token=TOKEN, plan=make_plan(), region="us-east-1")
+    assert diagnosis.rule == "agent"
+    template, missing, log_lines = llm_env.tool_results(1)
+    assert '"AWS::SNS::Topic"' in template and "shop-warmup" in template and "abc123secret" not in template
+    assert missing.startswith("error: cannot read the template") and "Nope" in missing
+    assert "GET /ready -> 404" in log_lines and "hunter2hunter2" not in log_lines
+    assert cfn.describe_stacks(StackName="shop-app-blue")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"

@@ -136,3 +136,15 @@ def test_events_without_any_token_are_all_read(event_log):
 def test_garbage_events_never_raise():
     assert diagnose_events([{"nonsense": 1}, "not a dict", {}], use_agent=False).category == "unknown"  # type: ignore[list-item]
     assert diagnose_events(None, use_agent=False).category == "unknown"  # type: ignore[arg-type]
+
+
+def test_a_later_wave_of_the_same_operation_counts_as_its_own(event_log):
+    """A blue-green rollout executes change sets in waves whose tokens are `<token>-2`, `<token>-3`."""
+    event_log.add("shop-edge", "Listener3B2B5C49", "AWS::ElasticLoadBalancingV2::Listener", "UPDATE_FAILED",
+                  "Rate exceeded (Service: ElasticLoadBalancingV2; Status Code: 400; Error Code: Throttling)",
+                  token=f"{T_NOW}-2")
+    event_log.add("shop-edge", "Listener3B2B5C49", "AWS::ElasticLoadBalancingV2::Listener", "UPDATE_FAILED",
+                  "Resource handler returned message: \"A listener already exists on this port\"",
+                  token=f"{T_NOW}x-2")  # another operation whose token merely starts alike
+    diagnosis = diagnose_events(event_log.newest_first(), client_request_token=T_NOW, use_agent=False)
+    assert diagnosis.category == "throttling" and len(diagnosis.evidence.chain) == 1
