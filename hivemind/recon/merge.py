@@ -158,6 +158,17 @@ def _cache(found: Findings, evidence: list[Evidence]) -> Cache | None:
     return Cache(version=version_claim.value[1] if version_claim else DEFAULT_REDIS_VERSION)
 
 
+API_FOLDERS = frozenset({"api", "backend", "server", "core", "app-api", "api-server"})
+
+
+def _roots_with_database_client(found: Findings) -> set[str]:
+    """Service folders whose own manifests name the database or cache the plan provisions."""
+    from .repo import parent_of
+
+    return {parent_of(c.seen.path) for c in found.database + found.cache
+            if c.rank == Rank.MANIFEST and c.seen.path and not c.optional}
+
+
 def _needs(found: Findings, services: list[Service], database: bool, cache: bool) -> list[Need]:
     """Settings the app cannot start without, minus what the plan itself provides."""
     provided = {"PORT", "HIVEMIND_COLOR"} | {k for s in services for k in (*s.env, *s.secrets)}
@@ -172,8 +183,19 @@ def plan_from_findings(found: Findings, *, name: str, name_reason: str, descript
     drafts = [d for d in found.services if d.best("runtime") is not None]
     if not drafts:
         return None
-    # Web before workers, the repository root before subfolders: stable names and order.
+    # The repository root before subfolders, web before workers: stable names and order...
     drafts.sort(key=lambda d: (d.root != ".", d.root.lower(), d.root, d.role != "web", d.role))
+    # ...except that the API comes first (the web service with the database client, or named api,
+    # backend, server), never a static site: it is the plan's primary service.
+    with_db = _roots_with_database_client(found)
+    candidates = [d for d in drafts if d.value("kind", "web") == "web" and d.role == "web"
+                  and d.best("runtime").value != "static"]
+    if candidates:
+        primary = min(candidates, key=lambda d: (d.root not in with_db,
+                                                 d.root.rsplit("/", 1)[-1].lower() not in API_FOLDERS,
+                                                 drafts.index(d)))
+        drafts.remove(primary)
+        drafts.insert(0, primary)
     evidence = [Evidence(field="name", value=name, source="default", reason=name_reason, origin="default")]
     taken: set[str] = set()
     per_root = Counter(d.root for d in drafts)

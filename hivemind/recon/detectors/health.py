@@ -61,6 +61,10 @@ def detect(repo: RepoView, found: Findings) -> None:
     for draft in found.services:
         if draft.value("kind", "web") != "web":
             continue
+        if draft.value("runtime") == "static":
+            # A static site serves files: the routes in its code are calls to an API, not its own.
+            draft.claim("health_check_path", "/", None, None, "no health route found; the root path", Rank.DEFAULT)
+            continue
         hits: list[tuple[int, str, str, int]] = []
         for rel in repo.matching(repo.source_files(draft.root, SUFFIXES), _ROUTES):
             for pattern in _ROUTES:

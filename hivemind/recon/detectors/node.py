@@ -7,6 +7,7 @@ import re
 from ..draft import Findings, Rank
 from ..ports import port_in_code, port_in_command, reads_port_env
 from ..repo import RepoView, is_app_path, join, parent_of
+from ..workspaces import workspace_build
 
 # Most specific first: a Nest app also depends on express.
 FRAMEWORKS = (
@@ -23,6 +24,11 @@ _DEV_SERVER = re.compile(
     r"|parcel(?!\s+build)|webpack(?:-dev-server|\s+serve)|gatsby develop|astro dev|eleventy --serve|tsc\s+(?:-w|--watch))"
 )
 _SERVES_HTTP = re.compile(r"\.listen\(|createServer\(")
+# Packages that make an app something other than a server: never a service of the plan.
+NOT_SERVERS = {"electron": "a desktop app (Electron)", "@tauri-apps/api": "a desktop app (Tauri)",
+               "@tauri-apps/cli": "a desktop app (Tauri)", "expo": "a mobile app (Expo)",
+               "react-native": "a mobile app (React Native)"}
+STATIC_BUILDERS = ("react-scripts", "vite", "@angular/cli", "@vue/cli-service", "parcel", "webpack")
 DEFAULT_PORT = 3000
 ENTRY_FILES = (
     "server.js", "server.ts", "index.js", "index.ts", "app.js", "app.ts", "main.ts", "main.js",
@@ -103,6 +109,13 @@ def detect(repo: RepoView, found: Findings) -> None:
         entry = next((repo.in_root(root, f) for f in ENTRY_FILES if repo.in_root(root, f)), None)
         if framework is None and (start_script is None or _DEV_SERVER.search(start_script)):
             continue  # a library or a front-end build: the static detector decides
+        if app := next((dep for dep in NOT_SERVERS if dep in deps), None):
+            found.exclude(root, rel, line_of(repo, rel, app), f"depends on {app}: {NOT_SERVERS[app]}, not a server")
+            continue
+        if start_script and _DEV_SERVER.search(start_script) and not scripts.get("start:prod") \
+                and (framework is None or framework[1] in ("express", "koa", "fastify", "hapi")) \
+                and any(dep in deps for dep in STATIC_BUILDERS) and isinstance(scripts.get("build"), str):
+            continue  # `start` runs the front end's dev server: the built site is served as static files
         if framework is None and (_is_workspace_root(repo, root, package) or _MONOREPO_RUNNER.search(start_script)):
             continue  # `turbo run start` starts the workspace's apps, which are found in their own folders
         if framework and framework[1] == "next" and static_export(repo, root):
@@ -125,8 +138,14 @@ def detect(repo: RepoView, found: Findings) -> None:
 
         install, runner = package_manager(repo, root)
         build = install + (f" && {runner} build" if isinstance(scripts.get("build"), str) else "")
-        draft.claim("build_command", build, rel, line_of(repo, rel, "build") if "build" in scripts else None,
-                    "install dependencies" + (", then the build script" if "build" in scripts else ""), Rank.SCRIPT)
+        why = "install dependencies" + (", then the build script" if "build" in scripts else "")
+        if member := workspace_build(repo, root, isinstance(scripts.get("build"), str)):
+            # A workspace member installs from the workspace root, with its package manager and lockfile.
+            build, workspace = member
+            runner = {"pnpm": "pnpm run", "yarn": "yarn run", "bun": "bun run", "npm": "npm run"}[workspace.manager]
+            why = f"{workspace.manager} workspace at {workspace.root}: install from the root lockfile, build this package"
+        draft.claim("build_command", build, rel, line_of(repo, rel, "build") if "build" in scripts else None, why,
+                    Rank.SCRIPT)
         prod_script = scripts.get("start:prod") if isinstance(scripts.get("start:prod"), str) else None
         if prod_script:
             # Nest and others keep `start` for a compiling dev run and name the production one.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..draft import Findings, Rank
 from ..repo import RepoView, is_app_path, join, parent_of
+from ..workspaces import workspace_build
 from .node import dependencies, line_of, load_package, package_manager
 
 # Front-end build tools and the folder each one writes the site to.
@@ -62,8 +63,10 @@ def _from_build(repo: RepoView, found: Findings, root: str) -> bool:
     draft.claim("runtime", "static", rel, line_of(repo, rel, dep), f"front-end build with {dep}, no server", Rank.MANIFEST)
     draft.claim("framework", name, rel, line_of(repo, rel, dep), f"depends on {dep}", Rank.MANIFEST)
     install, runner = package_manager(repo, root)
-    draft.claim("build_command", f"{install} && {runner} build", rel, line_of(repo, rel, "build"),
-                f"build script: {scripts['build']}"[:80], Rank.SCRIPT)
+    build, why = f"{install} && {runner} build", f"build script: {scripts['build']}"[:80]
+    if member := workspace_build(repo, root, True):
+        build, why = member[0], f"{member[1].manager} workspace at {member[1].root}: install from the root lockfile"
+    draft.claim("build_command", build, rel, line_of(repo, rel, "build"), why, Rank.SCRIPT)
     draft.claim("start_command", SERVE.format(port="{port}", dir=out), rel, None, f"{name} writes the site to {out}/",
                 Rank.DEFAULT - 10)
     draft.claim("port", PORT, None, None, "static file server port", Rank.DEFAULT)
