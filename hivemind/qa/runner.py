@@ -108,23 +108,30 @@ def verify(
         check_url(url)
     plan = state.plan
     web = plan.web_services
-    applicable = {"targets"} if web else set()
-    if web or url:
-        applicable |= {"dns", "port", "tls", "http"}
-    if plan.database:
-        applicable.add("database")
-    if plan.cache:
-        applicable.add("cache")
-    wanted = set(checks) if checks else applicable
     color = idle_color(state) if test_listener else (state.active_color or "blue")
-
     target = url or state.url
     if target and test_listener:
         parts = urlsplit(target)
         host = _host_as_written(parts.netloc)
         target = f"http://{host}:{TEST_LISTENER_PORT}" if not url else parts._replace(
             netloc=f"{host}:{TEST_LISTENER_PORT}").geturl()
+    applicable = {"targets"} if web else set()
+    if web or url:
+        applicable |= {"dns", "port", "http"}
+        if target is None or urlsplit(target).scheme == "https":
+            applicable.add("tls")  # no URL known: the address checks all say so
+    if plan.database:
+        applicable.add("database")
+    if plan.cache:
+        applicable.add("cache")
+    wanted = set(checks) if checks else applicable
     results: list[VerificationCheck] = []
+    why_not = {"database": "the plan has no database", "cache": "the plan has no cache",
+               "targets": "the plan has no web service", "tls": f"{target} is not https"}
+    for name in sorted(wanted - applicable):
+        # Asked for by name but meaningless here: say so rather than pass silently.
+        results.append(VerificationCheck(name=name, passed=False, detail=f"not applicable: {why_not.get(name, 'no URL to check')}"))
+    wanted &= applicable
     url_names = wanted & {"dns", "port", "tls", "http"}
     if url_names:
         if target:
@@ -139,7 +146,8 @@ def verify(
     results += fleet.check_data_reachable(state, tuple(k for k in ("database", "cache") if k in wanted), color, timeout)
     order = {name: i for i, name in enumerate(CHECK_NAMES)}
     results.sort(key=lambda c: order.get(c.name, len(order)))
-    return Verification(time=utcnow(), passed=bool(results) and all(c.passed for c in results), url=target,
+    # No applicable check (a worker-only plan without data stores): nothing failed.
+    return Verification(time=utcnow(), passed=all(c.passed for c in results), url=target,
                         color=color, checks=results)
 
 

@@ -201,3 +201,26 @@ def test_destroyed_deployment_is_refused(deployed, cli):
     save_state(state)
     code, _, err = cli("verify", "orders-api")
     assert code == 2 and "was destroyed" in err and len(err.strip().splitlines()) == 1
+
+
+def test_checks_that_do_not_apply(aws, make_plan, app_server):
+    from hivemind.state import DeploymentState
+
+    workers = DeploymentState.new(make_plan(services=[{"name": "jobs", "kind": "worker", "runtime": "python"}]))
+    result = verify(workers)
+    assert result.checks == [] and result.passed  # nothing to check is not a failure
+    state = DeploymentState.new(make_plan())
+    url = app_server(200)
+    result = verify(state, url=url, checks=("tls", "database", "http"))
+    checks = _checks(result)
+    assert checks["http"]["passed"]
+    assert checks["tls"]["detail"] == f"not applicable: {url} is not https" and not checks["tls"]["passed"]
+    assert checks["database"]["detail"] == "not applicable: the plan has no database"
+    assert not result.passed  # asked for by name, so it cannot silently pass
+
+
+def test_status_shows_the_last_verification(deployed, app_server, cli):
+    deployed()
+    cli("verify", "orders-api", "--url", app_server(503))
+    code, out, _ = cli("status", "orders-api")
+    assert code == 0 and "verification:" in out and "failed: http" in out
