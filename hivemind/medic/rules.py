@@ -527,6 +527,11 @@ def _transient(ctx: Context, m: re.Match) -> Finding:
 
 def _network(ctx: Context, m: re.Match) -> Finding:
     host = _first(r"(https?://[^\s\"'`]+|[\w.-]+\.amazonaws\.com)", ctx.message)
+    if "html page" in ctx.message.lower():
+        return Finding(
+            root_cause="the endpoint answered with a web page instead of an AWS response (a proxy, or an endpoint "
+                       "or region that is not AWS)",
+            fix="Check AWS_ENDPOINT_URL, the proxy settings and the region, then retry.")
     return Finding(
         root_cause=f"the network call to {host or 'AWS'} failed (no connection, DNS or timeout)",
         fix="Check the network, proxy and region (an endpoint that does not exist never answers), then retry.")
@@ -588,7 +593,8 @@ RULES: tuple[Rule, ...] = (
          (_I + r"could not connect to the endpoint|connect(?:ion)? timeout|read timeout|socket hang up|econnreset|"
           r"etimedout|econnrefused|enotfound|eai_again|getaddrinfo|inaccessible host|connection reset|"
           r"connection refused|timed out without establishing|name or service not known|endpointconnectionerror|"
-          r"networkingerror|temporary failure in name resolution|max retries exceeded with url|socket timed out",),
+          r"networkingerror|temporary failure in name resolution|max retries exceeded with url|socket timed out|"
+          r"with an html page, not an aws response",),
          _network),
 
     Rule("throttling.rate-exceeded", "throttling", True,
@@ -655,7 +661,8 @@ RULES: tuple[Rule, ...] = (
     Rule("config.parameters", "invalid_config", False,
          "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/parameters-section-structure.html",
          (r"Parameters: \[[^\]]*\] (?:do not exist|must have values)",
-          _I + r"parameter values specified for a template which does not require them"), _parameters),
+          _I + r"parameter values specified for a template which does not require them|missing parameter \w+"),
+         _parameters),
     Rule("config.invalid-value", "invalid_config", False,
          CFN_TROUBLESHOOTING + "#troubleshooting-errors-invalid-value-or-unsupported-resource-property",
          (r"InvalidParameter\w*|ValidationError|MalformedPolicyDocument|MissingParameter|InvalidRequest|"
