@@ -130,7 +130,8 @@ def diagnose_state(state: "DeploymentState", *, use_agent: bool = True) -> Diagn
         token = None
         if failure is not None and failure.operation_id:
             operation = next((o for o in state.operations if o.id == failure.operation_id), None)
-            token = operation.client_request_token if operation else None
+            # Operation ids are their ClientRequestToken (workflows/operation.py); the record says so explicitly.
+            token = (operation.client_request_token if operation else None) or failure.operation_id
         chain: list[str] = []
         try:
             from ..render.names import stack_name

@@ -412,6 +412,12 @@ def _in_progress(ctx: Context, m: re.Match) -> Finding:
                   "--query 'Stacks[0].StackStatus'"])
 
 
+def _interrupted(ctx: Context, m: re.Match) -> Finding:
+    return Finding(
+        root_cause="the operation was interrupted while CloudFormation was still working on its stacks",
+        fix="Wait until the stacks settle (no *_IN_PROGRESS status), then retry; `hivemind status` shows them.")
+
+
 def _stack_state(ctx: Context, m: re.Match) -> Finding:
     state = _first(r"\b([A-Z]+(?:_[A-Z]+)+)\b", ctx.message)
     return Finding(root_cause=f"the stack is in a state ({state or 'see the message'}) that refuses this operation",
@@ -560,6 +566,9 @@ RULES: tuple[Rule, ...] = (
          "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/view-stack-events.html#cfn-console-view-stack-data-resources-status-codes",
          (r"_IN_PROGRESS state and can ?not be", _I + r"is currently being updated|an update is in progress|"
           r"cannot be (?:updated|deleted) while in status|operation is in progress"), _in_progress),
+    Rule("stack.interrupted", "stack_state", "sometimes",
+         "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/view-stack-events.html#cfn-console-view-stack-data-resources-status-codes",
+         (_I + r"interrupted by the user|interrupted during \w+",), _interrupted),
     Rule("stack.state", "stack_state", False,
          "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/view-stack-events.html#cfn-console-view-stack-data-resources-status-codes",
          (r"is in [A-Z_]+ state and can ?not be|[Ss]tack \S+ is in [A-Z_]+ state|termination protection",), _stack_state),
