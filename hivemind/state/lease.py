@@ -129,6 +129,9 @@ def _server_age(response: dict) -> float:
         now = datetime.now(timezone.utc)
     if modified is None:
         return 0.0
+    # "GMT" parses aware, "-0000" naive: both are UTC.
+    now = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
+    modified = modified if modified.tzinfo else modified.replace(tzinfo=timezone.utc)
     return max(0.0, (now - modified).total_seconds())
 
 

@@ -30,19 +30,20 @@ def save_state(state: DeploymentState, *, remote: bool = True) -> None:
 
     Callers hold `deployment_lock(state.id)`; the remote write goes to the state's region and is
     refused (StateConflict, nothing written to AWS) if the stored copy moved past the revision
-    `state` was based on, or if this process lost the deployment's lease. The local file is
-    written first (it must land even when AWS is the problem), then again with the new revision.
+    `state` was based on; nothing at all is written (DeploymentLocked) if this process lost the
+    deployment's lease. The local file is written first (it must land even when AWS is the
+    problem), then again with the new revision.
     """
     check_deployment_id(state.id)
+    lease = held_lease(state.id) if remote else None
+    if lease is not None:
+        lease.check()  # broken by `hivemind unlock --force` or taken over: the deployment is someone else's now
     state.updated_at = utcnow()
     if len(state.history) > HISTORY_LIMIT:
         state.history = state.history[-HISTORY_LIMIT:]
     text = serialize_state(state)
     write_local(text, state.id)
     if remote:
-        lease = held_lease(state.id)
-        if lease is not None:
-            lease.check()  # broken by `hivemind unlock --force` or taken over: AWS is someone else's now
         state.revision = write_remote(state, text)
         write_local(serialize_state(state), state.id)
 
