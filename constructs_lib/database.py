@@ -5,6 +5,7 @@ from typing import Sequence
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_rds as rds
 from constructs import Construct
 
@@ -51,16 +52,38 @@ class RelationalDatabase(Construct):
         instance_identifier: str | None = None,
         secret_name: str | None = None,
         username: str = "app",
+        performance_insights: bool = False,
+        monitoring_interval: Duration | None = None,
+        force_tls: bool = True,
+        retain_secret: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         self.port = DEFAULT_PORTS[engine]
         instance_type = ec2.InstanceType(instance_class.removeprefix("db."))
         subnet_selection = ec2.SubnetSelection(subnets=list(subnets))
+        db_engine = engine_for(engine, version)
+        # Clients must use TLS: the server refuses plain connections (secure default, no cost).
+        self.parameter_group = rds.ParameterGroup(
+            self, "Parameters", engine=db_engine, description=f"{engine} {version}: TLS required",
+            parameters={"rds.force_ssl": "1"} if engine == "postgres" else {"require_secure_transport": "ON"},
+        ) if force_tls else None
+        # One enhanced-monitoring role for the primary and its replicas (CDK would make one each).
+        self.monitoring_role = iam.Role(
+            self, "MonitoringRole", assumed_by=iam.ServicePrincipal("monitoring.rds.amazonaws.com"),
+            managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AmazonRDSEnhancedMonitoringRole")],
+        ) if monitoring_interval else None
+        # MySQL has no Performance Insights on the smallest classes (micro, small); Postgres has.
+        insights = performance_insights and not (engine == "mysql" and instance_class.split(".")[-1] in ("micro", "small"))
         self.instance = rds.DatabaseInstance(
             self,
             "Instance",
-            engine=engine_for(engine, version),
+            engine=db_engine,
             instance_type=instance_type,
+            parameter_group=self.parameter_group,
+            enable_performance_insights=insights or None,
+            # Enhanced monitoring: OS metrics (per process, memory, swap) every interval; CDK creates its role.
+            monitoring_interval=monitoring_interval,
+            monitoring_role=self.monitoring_role,
             vpc=vpc,
             vpc_subnets=subnet_selection,
             security_groups=[security_group],
@@ -80,6 +103,9 @@ class RelationalDatabase(Construct):
             removal_policy=RemovalPolicy.SNAPSHOT,
         )
         self.secret = self.instance.secret
+        if retain_secret and self.secret is not None:
+            # The final snapshot outlives the stack; so do the credentials that open it.
+            self.secret.apply_removal_policy(RemovalPolicy.RETAIN)
         self.replicas = [
             rds.DatabaseInstanceReadReplica(
                 self,
@@ -94,6 +120,10 @@ class RelationalDatabase(Construct):
                 storage_type=rds.StorageType.GP3,
                 deletion_protection=deletion_protection,
                 publicly_accessible=False,
+                parameter_group=self.parameter_group,
+                enable_performance_insights=insights or None,
+                monitoring_interval=monitoring_interval,
+                monitoring_role=self.monitoring_role,
                 removal_policy=RemovalPolicy.SNAPSHOT,
             )
             for index in range(read_replicas)

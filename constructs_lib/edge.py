@@ -8,6 +8,10 @@ always attached to the load balancer and health-checked before it receives users
 
 Several services share the ALB: the first one is the default action, each further one gets a
 path-based listener rule (`/<prefix>` and `/<prefix>/*`) on every listener.
+
+With a certificate, the public listener is HTTPS:443 with a TLS 1.3 policy, port 80 only redirects
+to 443, and the test listener is HTTPS too. The test listener is reachable by nobody unless
+`test_ingress_cidrs` names who may reach it (e.g. the verifying machine's address).
 """
 from __future__ import annotations
 
@@ -48,6 +52,14 @@ class WebEdge(Construct):
         access_log_bucket: s3.IBucket | None = None,
         access_log_prefix: str | None = None,
         test_port: int | None = 9000,
+        test_ingress_cidrs: Sequence[str] = (),
+        # TLS 1.3 with TLS 1.2 fallback: TLS13-1-3 alone would refuse clients that predate TLS 1.3
+        # (older Android, Java 8, some corporate proxies) for no gain against a modern client.
+        ssl_policy: elbv2.SslPolicy = elbv2.SslPolicy.RECOMMENDED_TLS,
+        deletion_protection: bool = False,
+        # During a weighted shift a user keeps the colour they first got (no version flip-flop
+        # between requests of one session); outside a shift the action is a plain forward.
+        shift_stickiness: Duration | None = Duration.hours(1),
     ) -> None:
         super().__init__(scope, construct_id)
         if not targets:
@@ -66,7 +78,9 @@ class WebEdge(Construct):
             security_group=security_group,
             vpc_subnets=ec2.SubnetSelection(subnets=list(subnets)),
             drop_invalid_header_fields=True,
+            deletion_protection=deletion_protection,
         )
+        self._stickiness = shift_stickiness
         if access_log_bucket is not None:
             self.load_balancer.log_access_logs(access_log_bucket, access_log_prefix)
 
@@ -98,7 +112,7 @@ class WebEdge(Construct):
                 port=443,
                 protocol=elbv2.ApplicationProtocol.HTTPS,
                 certificates=[elbv2.ListenerCertificate.from_arn(certificate_arn)],
-                ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS,
+                ssl_policy=ssl_policy,
                 open=False,
                 default_action=self._forward(default.name, colors, weights),
             )
@@ -117,10 +131,20 @@ class WebEdge(Construct):
         if test_port and len(colors) > 1:
             idle = min(colors, key=lambda c: (weights[c], colors.index(c) == 0))
             self.idle_color = idle
+            tls = dict(protocol=elbv2.ApplicationProtocol.HTTPS, ssl_policy=ssl_policy,
+                       certificates=[elbv2.ListenerCertificate.from_arn(certificate_arn)]) if certificate_arn else \
+                dict(protocol=elbv2.ApplicationProtocol.HTTP)
             self.test_listener = self.load_balancer.add_listener(
-                "Test", port=test_port, protocol=elbv2.ApplicationProtocol.HTTP, open=False,
-                default_action=self._forward(default.name, colors, {idle: 100}),
+                "Test", port=test_port, open=False,
+                default_action=self._forward(default.name, colors, {idle: 100}), **tls,
             )
+            for index, cidr in enumerate(test_ingress_cidrs):
+                # A separate rule resource: the security group may belong to another stack.
+                ec2.CfnSecurityGroupIngress(
+                    self, f"TestIngress{index}", group_id=security_group.security_group_id, ip_protocol="tcp",
+                    from_port=test_port, to_port=test_port, cidr_ip=cidr,
+                    description="test listener: the verifying machine only",
+                )
 
         for listener in (self.listener, self.test_listener):
             if listener is None:
@@ -147,7 +171,7 @@ class WebEdge(Construct):
             elbv2.WeightedTargetGroup(target_group=self.target_groups[(service, color)], weight=int(weights.get(color, 0)))
             for color in colors
         ]
-        return elbv2.ListenerAction.weighted_forward(groups)
+        return elbv2.ListenerAction.weighted_forward(groups, stickiness_duration=self._stickiness)
 
 
 def _pascal(text: str) -> str:

@@ -42,6 +42,9 @@ ACCEPTED: tuple[Accepted, ...] = (
              "AWS-maintained minimum for the CloudWatch agent that ships app logs and memory/disk metrics."),
     Accepted("AWS::IAM::Role", _MANAGED.format("AWSXRayDaemonWriteAccess"),
              "AWS-maintained minimum for the X-Ray daemon (only present when tracing is enabled)."),
+    Accepted("AWS::IAM::Role", "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]",
+             "AWS-maintained minimum for RDS enhanced monitoring (OS metrics to CloudWatch Logs).",
+             _path_has("MonitoringRole")),
     Accepted("AWS::AutoScaling::AutoScalingGroup", "AwsSolutions-AS3",
              "Scaling activity is in the group's activity history and on the dashboard; CPU and unhealthy-host "
              "alarms notify through the deployment's SNS topic."),
@@ -76,7 +79,38 @@ ACCEPTED: tuple[Accepted, ...] = (
 )
 
 
-_TYPES = {accepted.resource_type for accepted in ACCEPTED}
+# checkov findings accepted by design, written into each resource's Metadata (checkov's own
+# `skip` format), so any checkov run on the templates sees the reason beside the resource.
+CHECKOV_ACCEPTED: tuple[Accepted, ...] = (
+    Accepted("AWS::S3::Bucket", "CKV_AWS_18",
+             "This bucket receives the load balancer's access logs; logging access to it would recurse.",
+             _path_has("AccessLogs")),
+    Accepted("AWS::SNS::Topic", "CKV_AWS_26",
+             "Alarm notifications carry alarm names and states only; CloudWatch cannot publish to a topic under "
+             "the AWS-managed SNS key, and a customer key ($1/month, key policy) would protect nothing secret."),
+    Accepted("AWS::SecretsManager::Secret", "CKV_AWS_149",
+             "Encrypted with the AWS-managed Secrets Manager key; access is limited by IAM to this deployment's "
+             "instance roles. A customer key adds cost and a key policy to keep in step, not protection."),
+    Accepted("AWS::RDS::DBInstance", "CKV_AWS_16",
+             "A read replica inherits the encryption of its encrypted primary; CloudFormation rejects "
+             "StorageEncrypted together with SourceDBInstanceIdentifier.", _path_has("/Replica")),
+    Accepted("AWS::RDS::DBInstance", "CKV_AWS_157",
+             "Read replicas serve reads only; the primary is Multi-AZ in production.", _path_has("/Replica")),
+    Accepted("AWS::RDS::DBInstance", "CKV_AWS_157",
+             "Stage 1 is the cheapest honest setup: one single-AZ instance. Production is Multi-AZ.", _stage1),
+    Accepted("AWS::Logs::LogGroup", "CKV_AWS_158",
+             "CloudWatch Logs encrypts every log group at rest with service keys; app logs hold no secrets "
+             "(values are never logged by the boot script), so a customer key would add cost, not protection."),
+    Accepted("AWS::EC2::SecurityGroup", "CKV_AWS_260",
+             "The internet-facing load balancer's port 80 only redirects to HTTPS (production) or is the "
+             "acknowledged plain-HTTP entry (stage 1); app instances accept only the load balancer.",
+             _path_has("AlbSecurityGroup")),
+    Accepted("AWS::ElastiCache::ReplicationGroup", "CKV_AWS_31",
+             "TLS in transit and at-rest encryption are on and only the app security group can connect; no shared "
+             "AUTH token has to be distributed to instances."),
+)
+
+_TYPES = {accepted.resource_type for accepted in ACCEPTED + CHECKOV_ACCEPTED}
 
 
 def acknowledge(stack: Stack, plan: DeploymentPlan) -> None:
@@ -94,6 +128,10 @@ def acknowledge(stack: Stack, plan: DeploymentPlan) -> None:
         ]
         if rules:
             Validations.of(construct).acknowledge(*rules)
+        skips = [{"id": accepted.rule, "comment": accepted.reason} for accepted in CHECKOV_ACCEPTED
+                 if accepted.resource_type == resource_type and accepted.applies(plan, construct)]
+        if skips:
+            construct.add_metadata("checkov", {"skip": skips})
 
 
 def reasons() -> dict[str, str]:

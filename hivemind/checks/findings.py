@@ -1,4 +1,4 @@
-"""One finding model for cdk-nag and cfn-lint, so the CLI and reports treat them alike."""
+"""One finding model for cdk-nag, cfn-lint and HiveMind's plan rules, so the CLI and reports treat them alike."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -9,7 +9,7 @@ Severity = Literal["error", "warning", "info"]
 
 @dataclass(frozen=True)
 class Finding:
-    source: Literal["cdk-nag", "cfn-lint"]
+    source: Literal["cdk-nag", "cfn-lint", "checkov", "hivemind"]
     rule_id: str
     severity: Severity
     stack: str

@@ -30,7 +30,8 @@ def synth_command(
 ) -> None:
     """Synthesize the CloudFormation templates offline; print stacks, findings and monthly cost.
 
-    Exits 1 when cdk-nag reports an unacknowledged error or cfn-lint reports an error.
+    Exits 1 when cdk-nag reports an unacknowledged error, cfn-lint reports an error, or a production
+    plan breaks a HiveMind rule (plain HTTP without `http_only_reason`).
     """
     from ..errors import HivemindError
     from ..plan import apply_stage
@@ -131,7 +132,11 @@ def _print_report(plan, result) -> None:
         console.print(f"  · {note}", highlight=False, soft_wrap=True)
 
     blocking = result.blocking_findings
-    if blocking:
+    policy = [f for f in blocking if f.source == "hivemind"]
+    if policy:
+        # A plan rule says what to change in the plan: its message is the one error line.
+        err_console.print(f"[bold red]error:[/] {policy[0].message}", highlight=False, soft_wrap=True)
+    elif blocking:
         err_console.print(f"[bold red]error:[/] {len(blocking)} blocking finding(s): "
                           f"{', '.join(sorted({f.rule_id for f in blocking}))}", highlight=False)
     else:

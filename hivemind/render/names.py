@@ -63,6 +63,11 @@ def database_secret_parameter(plan_name: str) -> str:
     return f"{parameter_prefix(plan_name)}/data/database-secret-name"
 
 
+def database_read_host_parameter(plan_name: str) -> str:
+    """SSM parameter holding the first read replica's endpoint address (only with replicas)."""
+    return f"{parameter_prefix(plan_name)}/data/database-read-host"
+
+
 def database_identifier(plan_name: str) -> str:
     return f"{plan_name}-db"
 
@@ -102,6 +107,11 @@ def dashboard_name(plan_name: str) -> str:
 def xray_group_name(plan_name: str) -> str:
     # X-Ray group names are at most 32 characters (plan names up to 40).
     return fit(f"hivemind-{plan_name}", 32)
+
+
+def xray_service_name(plan_name: str, service: str) -> str:
+    """The service name an app's traces carry (AWS_XRAY_TRACING_NAME / OTEL_SERVICE_NAME)."""
+    return f"{plan_name}-{service}"
 
 
 def xray_sampling_rule_name(plan_name: str) -> str:

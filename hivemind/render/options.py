@@ -26,6 +26,19 @@ class RenderOptions:
     # still works offline for review).
     artifacts: dict[str, ArtifactRef] = field(default_factory=dict)
 
+    # Pinned machine image per colour (AMI id, e.g. from images.resolve_image_id and recorded in the
+    # release). A key "<colour>:<arch>" (arch x86_64 or arm64) wins over "<colour>" for the services
+    # of that architecture. Empty: offline synth keeps the public "latest AL2023" SSM parameter,
+    # which moves at every deploy; production synth then reports an unpinned-image warning.
+    image_ids: dict[str, str] = field(default_factory=dict)
+    # CIDRs (e.g. the verifying machine's /32) allowed to reach the test listener; none by default.
+    test_listener_cidrs: tuple[str, ...] = ()
+    # Production ALBs have deletion protection; destroy renders False for its last edge update.
+    alb_deletion_protection: bool = True
+
+    def image_id(self, color: str, arch: str) -> str | None:
+        return self.image_ids.get(f"{color}:{arch}") or self.image_ids.get(color)
+
     @property
     def active_color(self) -> Color:
         return "green" if self.weights.get("green", 0) > self.weights.get("blue", 0) else "blue"

@@ -6,6 +6,7 @@ their values are resolved on the instance at boot with the instance role.
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from dataclasses import dataclass
 from functools import lru_cache
@@ -32,17 +33,36 @@ class RuntimeProfile:
     needs_docker: bool = False
 
 
+# nginx serves static sites: gzip for text types, long-lived caching for fingerprinted assets,
+# revalidation for HTML (a new release is visible at once), no server version in headers.
 _STATIC_START = """\
-for dir in dist build public out .; do [ -d "$dir" ] && break; done
+{root_probe}
 cat > /etc/hivemind/nginx.conf <<NGINX
+worker_processes auto;
 events {}
 http {
   include /etc/nginx/mime.types;
+  default_type application/octet-stream;
+  sendfile on;
+  server_tokens off;
   access_log /var/log/hivemind/{service}.log;
-  server { listen {port}; root $PWD/$dir; location / { try_files \\$uri \\$uri/ /index.html; } }
+  gzip on;
+  gzip_vary on;
+  gzip_min_length 1024;
+  gzip_types text/css text/plain text/xml application/javascript application/json application/xml image/svg+xml;
+  server {
+    listen {port};
+    root $PWD/$dir;
+    location ~* \\.(?:css|js|mjs|woff2?|ttf|png|jpe?g|gif|svg|webp|avif|ico)\\$ { expires 7d; add_header Cache-Control "public"; }
+    location / { add_header Cache-Control "no-cache"; try_files \\$uri \\$uri/ /index.html; }
+  }
 }
 NGINX
 exec nginx -c /etc/hivemind/nginx.conf -g 'daemon off; pid /run/hivemind-nginx.pid;'"""
+_STATIC_ROOT_PROBE = 'for dir in dist build public out .; do [ -d "$dir" ] && break; done'
+# Development servers a static site's plan may name; nginx serves the same directory instead.
+_DEV_STATIC_SERVER = re.compile(r"^(python3?\s+-m\s+http\.server|npx\s+(serve|http-server)|serve\b|http-server\b)")
+_DIRECTORY_ARG = re.compile(r"(?:--directory|-d)\s+(\S+)")
 
 # AL2023 ships Node 20 as versioned binaries; link the plain names that npm scripts expect.
 _NODE_PACKAGES = "nodejs20 nodejs20-npm"
@@ -81,7 +101,7 @@ PROFILES: dict[str, RuntimeProfile] = {
     "static": RuntimeProfile(
         install=f"dnf install -y nginx {_NODE_PACKAGES}\n{_NODE_LINKS}",
         build="if [ -f package.json ]; then npm ci || npm install; npm run build --if-present; fi",
-        start=_STATIC_START,
+        start=_STATIC_START.replace("{root_probe}", _STATIC_ROOT_PROBE),
         run_as_root=True,
     ),
     "docker": RuntimeProfile(
@@ -149,12 +169,50 @@ def cloudwatch_agent_config(plan_name: str, service: str) -> str:
     return json.dumps(config, indent=2)
 
 
+RDS_CA_BUNDLE = "/etc/hivemind/rds-ca.pem"
+
+
+def _static_start(service: Service) -> str | None:
+    """nginx for a static site whose plan names no start command or only a development server."""
+    command = (service.start_command or "").strip()
+    if command and not _DEV_STATIC_SERVER.match(command):
+        return None
+    directory = _DIRECTORY_ARG.search(command)
+    probe = f"dir={shlex.quote(directory.group(1))}" if directory else _STATIC_ROOT_PROBE
+    return _STATIC_START.replace("{root_probe}", probe)
+
+
+def _database_settings(plan: DeploymentPlan, database_secret: str | None, read_host: str | None) -> dict:
+    """How the app reaches the database: URL scheme, TLS options in the URL and beside it."""
+    postgres = plan.database.engine == "postgres"
+    if postgres:
+        # libpq (psycopg, Django), node-postgres and JDBC-style parsers read these URL options.
+        query = f"?sslmode=verify-full&sslrootcert={RDS_CA_BUNDLE}"
+        extra = {"PGSSLMODE": "verify-full", "PGSSLROOTCERT": RDS_CA_BUNDLE}
+    else:
+        # SQLAlchemy's MySQL drivers read ssl_ca from the URL; the server requires TLS anyway.
+        query = f"?ssl_ca={RDS_CA_BUNDLE}"
+        extra = {}
+    extra["DATABASE_CA_BUNDLE"] = RDS_CA_BUNDLE
+    return {
+        "secret_id": database_secret,
+        "secret_parameter": names.database_secret_parameter(plan.name),
+        "scheme": "postgresql" if postgres else "mysql",
+        "name": plan.database.name,
+        "tls": True,
+        "query": query,
+        "extra_env": extra,
+        "read_host": read_host or "",
+    }
+
+
 def render_user_data(plan: DeploymentPlan, service: Service, color: str, artifact: ArtifactRef | None,
-                     *, database_secret: str | None = None) -> str:
+                     *, database_secret: str | None = None, database_read_host: str | None = None) -> str:
     """The boot script of `service` in `color`.
 
     `database_secret` is the database secret's name (in a stack: a token resolved at deploy time);
     without it the script reads the name from the data stack's SSM parameter at boot.
+    `database_read_host` (a read replica's address) becomes DATABASE_READ_URL.
     """
     profile = PROFILES[service.runtime]
     env = dict(service.env)
@@ -163,6 +221,9 @@ def render_user_data(plan: DeploymentPlan, service: Service, color: str, artifac
     env.setdefault("HIVEMIND_COLOR", color)
     if plan.observability.xray:
         env.setdefault("AWS_XRAY_DAEMON_ADDRESS", "127.0.0.1:2000")
+        # The name traces carry; the deployment's sampling rule and group match it.
+        env.setdefault("AWS_XRAY_TRACING_NAME", names.xray_service_name(plan.name, service.name))
+        env.setdefault("OTEL_SERVICE_NAME", names.xray_service_name(plan.name, service.name))
     publish = f"-p {service.port}:{service.port}" if service.port else ""
     if service.runtime == "docker":
         # The image is the unit of build and start: the plan's start command (if any) is the
@@ -172,20 +233,21 @@ def render_user_data(plan: DeploymentPlan, service: Service, color: str, artifac
     else:
         start = service.start_command or profile.start
         build = service.build_command or profile.build
+    if service.runtime == "node" and build.strip() == "npm install":
+        # A lockfile means reproducible installs: npm ci installs exactly what it lists.
+        build = profile.build
+    static = _static_start(service) if service.runtime == "static" else None
+    if static:
+        start = static
     # Only the default static server (nginx on the service port) needs root.
-    run_as_root = profile.run_as_root and (service.runtime == "docker" or not service.start_command)
+    run_as_root = profile.run_as_root and (service.runtime == "docker" or static is not None)
     if not start.lstrip().startswith(("exec ", "for ")) and "\n" not in start:
         start = f"exec {start}"
     if service.runtime == "python":
         start = f'export PATH="$PWD/.venv/bin:$PATH"\n{start}'
     database = None
     if plan.database and "DATABASE_URL" not in env and "DATABASE_URL" not in service.secrets:
-        database = {
-            "secret_id": database_secret,
-            "secret_parameter": names.database_secret_parameter(plan.name),
-            "scheme": "postgresql" if plan.database.engine == "postgres" else "mysql",
-            "name": plan.database.name,
-        }
+        database = _database_settings(plan, database_secret, database_read_host)
     redis_group = names.cache_group_id(plan.name) if plan.cache and "REDIS_URL" not in env else None
     return _environment().get_template("userdata.sh.j2").render(
         plan_name=plan.name,

@@ -54,11 +54,8 @@ def tool_fingerprint() -> str:
 def cache_key(plan: DeploymentPlan, options: RenderOptions, *, checks: bool) -> str:
     payload = {
         "plan": plan.model_dump(mode="json"),
-        "options": {
-            "colors": list(options.colors),
-            "weights": dict(sorted(options.weights.items())),
-            "artifacts": {k: asdict(v) for k, v in sorted(options.artifacts.items())},
-        },
+        # Every field of the options (a new field can never be forgotten here).
+        "options": asdict(options),
         "checks": checks,
         "tool": tool_fingerprint(),
     }

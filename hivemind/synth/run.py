@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..checks import nag
 from ..checks.findings import Finding
+from ..checks.plan_rules import plan_findings
 from ..costs import CostEstimate, estimate
 from ..errors import HivemindError
 from ..fsutil import atomic_write_text
@@ -130,6 +131,8 @@ def synthesize(
     else:
         _synthesize_app(plan, options, outdir, checks)
         stacks = read_assembly(outdir)
+    # Plan rules are policy, not a scanner: they apply with or without checks.
+    findings = plan_findings(plan, options) + findings
     cost = estimate(((s.name, s.template) for s in stacks), plan.region)
     result = SynthResult(assembly_dir=outdir, stacks=stacks, findings=findings, cost=cost, cached=False, checks_run=checks)
     atomic_write_text(outdir / cache.RESULT_FILE, json.dumps(

@@ -29,11 +29,23 @@ def example_names() -> list[str]:
 EXAMPLE_NAMES = example_names()
 
 
-def example_plan(name: str, stage: str):
+EXAMPLE_CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
+ALARM_EMAIL = "ops@example.com"
+
+
+def example_plan(name: str, stage: str, *, production_ready: bool = True):
+    """The example's plan at `stage`. Production as a careful team ships it (a certificate and an
+    alarm recipient) unless `production_ready=False`: the plan exactly as recon made it."""
     from hivemind.plan import apply_stage
     from hivemind.synth import load_plan_arg
 
-    return apply_stage(load_plan_arg(EXAMPLES / name), stage)
+    plan = apply_stage(load_plan_arg(EXAMPLES / name), stage)
+    if stage == "production" and production_ready:
+        plan = plan.model_copy(update={
+            "certificate_arn": EXAMPLE_CERTIFICATE,
+            "observability": plan.observability.model_copy(update={"alarm_email": ALARM_EMAIL}),
+        })
+    return plan
 
 
 class SynthCache:

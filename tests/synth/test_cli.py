@@ -60,8 +60,11 @@ def test_json_document(tmp_path, capsys):
     assert (tmp_path / "o" / "express-postgres-edge.template.json").is_file()
 
 
+CERT = "certificate_arn: arn:aws:acm:us-east-1:123456789012:certificate/abc\n"
+
+
 def test_human_report_and_default_outdir(tmp_path, capsys, monkeypatch):
-    (tmp_path / "hivemind.yaml").write_text(GOOD_PLAN)
+    (tmp_path / "hivemind.yaml").write_text(GOOD_PLAN + CERT)
     monkeypatch.chdir(tmp_path)
     code, out, _ = run_cli(["synth", ".", "--production", "--xray"], capsys)
     assert code == 0
@@ -72,6 +75,23 @@ def test_human_report_and_default_outdir(tmp_path, capsys, monkeypatch):
     assert any(r["Type"] == "AWS::XRay::Group" for r in observability["Resources"].values())
     code, out, _ = run_cli(["synth", ".", "--production", "--xray"], capsys)
     assert code == 0 and "(cached)" in out
+
+
+def test_production_without_tls_is_one_blocking_line_naming_certificate_arn(tmp_path, capsys):
+    plan = tmp_path / "hivemind.yaml"
+    plan.write_text(GOOD_PLAN)
+    code, out, err = run_cli(["synth", str(plan), "--production", "-o", str(tmp_path / "o")], capsys)
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "certificate_arn" in lines[0], err
+    # Stage 1 over HTTP is fine; production with an acknowledgement (and its reason) is too.
+    code, _, err = run_cli(["synth", str(plan), "--stage-1", "-o", str(tmp_path / "o")], capsys)
+    assert code == 0, err
+    plan.write_text(GOOD_PLAN + "http_only_reason: internal tool behind the corporate VPN\n")
+    code, out, err = run_cli(["synth", str(plan), "--production", "--json", "-o", str(tmp_path / "o")], capsys)
+    assert code == 0, err
+    tls = [f for f in json.loads(out)["findings"] if f["rule_id"] == "HM-TLS"]
+    assert tls and tls[0]["acknowledged"] and tls[0]["reason"] == "internal tool behind the corporate VPN"
 
 
 def test_blocking_finding_exits_1(tmp_path, capsys):
@@ -96,7 +116,8 @@ def test_app_py_matches_hivemind_synth(tmp_path):
     }
     proc = subprocess.run([sys.executable, str(REPO / "app.py")], cwd=REPO, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    ours = synthesize(example_plan("express-postgres", "production"), outdir=tmp_path / "hm", checks=False)
+    ours = synthesize(example_plan("express-postgres", "production", production_ready=False), outdir=tmp_path / "hm",
+                      checks=False)
     assert sorted(p.name for p in (tmp_path / "cli").glob("*.template.json")) == sorted(
         s.template_path.name for s in ours.stacks)
     for stack in ours.stacks:

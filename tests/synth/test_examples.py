@@ -80,8 +80,13 @@ def test_dashboard_always(example_synth, name, stage):
     dashboards = all_resources(example_synth(name, stage), "AWS::CloudWatch::Dashboard")
     assert len(dashboards) == 1
     body = json.dumps(next(iter(dashboards.values()))["Properties"]["DashboardBody"])
-    for section in ("## Overview", "## Instances", "## Logs", "## Cost", "## Alarms"):
-        assert section in body
+    # Eight sections always, in this order, each with a text header (a note where it does not apply).
+    sections = ("Overview", "Infrastructure", "Load balancer", "Database", "Logs", "X-Ray", "Cost", "Alarms")
+    positions = [body.find(f"## {section}") for section in sections]
+    assert -1 not in positions and positions == sorted(positions), dict(zip(sections, positions))
+    assert body.count("## ") == len(sections)
+    assert "SOURCE '/hivemind/" in body and "(?i)(error" in body  # the Logs Insights widget queries for errors
+    assert '\\"type\\":\\"alarm\\"' in body and "Alarm status" in body  # the alarm status widget
 
 
 @pytest.mark.parametrize(("name", "stage"), CASES)
@@ -171,7 +176,9 @@ def test_stage1_node_postgres_cost(example_synth):
     # EC2 ~$12); CloudWatch's always-free allowance can take off the dashboard and alarms.
     assert not any("LCU" in line.description for line in cost.lines)  # usage-based, an assumption
     cloudwatch = sum(line.monthly_usd for line in cost.lines if line.resource_type.startswith("AWS::CloudWatch"))
-    assert cost.total_usd - cost.free_tier_total_usd == pytest.approx(cloudwatch, abs=0.01)
+    # The always-free tier covers one dashboard ($3) and ten alarm metrics ($0.10 each), no more.
+    assert cost.total_usd - cost.free_tier_total_usd == pytest.approx(min(cloudwatch, 3.0 + 10 * 0.10), abs=0.01)
+    assert cloudwatch > 4.0  # more than ten alarm metrics: the alarms are not all free
     production = example_synth("express-postgres", "production").cost
     assert production.total_usd > cost.total_usd
     assert any(line.resource_type == "AWS::EC2::NatGateway" for line in production.lines)

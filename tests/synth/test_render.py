@@ -129,8 +129,28 @@ def test_xray_only_with_the_flag(blue_green, plain):
     assert "## X-Ray" in json.dumps(all_resources(blue_green, "AWS::CloudWatch::Dashboard"))
     assert "AWSXRayDaemonWriteAccess" not in managed(plain)
     assert not all_resources(plain, "AWS::XRay::Group")
-    assert "## X-Ray" not in json.dumps(all_resources(plain, "AWS::CloudWatch::Dashboard"))
+    # The X-Ray section is always there; without tracing it says how to turn it on.
+    plain_dashboard = json.dumps(all_resources(plain, "AWS::CloudWatch::Dashboard"))
+    assert "## X-Ray" in plain_dashboard and "Tracing is off" in plain_dashboard and "xray: true" in plain_dashboard
     assert "xray" not in json.dumps(plain.stack("shop-app-blue").template).lower().replace("aws_xray", "")
+
+
+def test_xray_end_to_end_is_scoped_to_this_deployment(blue_green):
+    """The daemon runs before the app and is checked; the app knows where it is and which name to trace
+    under; the sampling rule and group match exactly this deployment's services."""
+    script = _user_data(blue_green.stack("shop-app-blue").template, "web")
+    assert "AWS_XRAY_DAEMON_ADDRESS=127.0.0.1:2000" in script
+    assert "AWS_XRAY_TRACING_NAME=shop-web" in script and "OTEL_SERVICE_NAME=shop-web" in script
+    assert script.index("systemctl enable --now xray") < script.index("systemctl enable --now hivemind-app.service")
+    assert "systemctl is-active --quiet xray ||" in script
+    observability = blue_green.stack("shop-observability").template
+    rule = next(iter(resources(observability, "AWS::XRay::SamplingRule").values()))["Properties"]["SamplingRule"]
+    assert rule["ServiceName"] == "shop-*" and rule["RuleName"] == "hm-shop"
+    group = next(iter(resources(observability, "AWS::XRay::Group").values()))["Properties"]
+    assert group["FilterExpression"] == 'service("shop-web") OR service("shop-admin") OR service("shop-jobs")'
+    # The launch template lets the daemon (a second hop) reach IMDSv2 for credentials.
+    lt = next(iter(resources(blue_green.stack("shop-app-blue").template, "AWS::EC2::LaunchTemplate").values()))
+    assert lt["Properties"]["LaunchTemplateData"]["MetadataOptions"]["HttpPutResponseHopLimit"] == 2
 
 
 def _user_data(template: dict, service: str) -> str:

@@ -37,6 +37,7 @@ class AppStack(HivemindStack):
         super().__init__(scope, names.stack_name(plan.name, "app", color), plan, kind=f"app-{color}",
                          description=f"{color} app fleet")
         self.color = color
+        self.options = options
         production = plan.stage == "production"
         # Stage 1 has no NAT: instances sit in public subnets with a public IP, reachable only from the ALB.
         tier = "private" if production else "public"
@@ -48,6 +49,13 @@ class AppStack(HivemindStack):
         for service in plan.services:
             self.fleets[service.name] = self._fleet(plan, service, vpc, subnets, app_sg, artifact, public_ip=not production)
 
+    def _machine_image(self, service: Service) -> ec2.IMachineImage | None:
+        """The release's pinned AMI for this colour (and architecture), else None: the fleet then
+        reads the public latest-AL2023 SSM parameter, which moves whenever AWS publishes an image."""
+        arm = ec2.InstanceType(service.instance_type).architecture == ec2.InstanceArchitecture.ARM_64
+        image_id = self.options.image_id(self.color, "arm64" if arm else "x86_64")
+        return ec2.MachineImage.generic_linux({self.region: image_id}) if image_id else None
+
     def _fleet(self, plan: DeploymentPlan, service: Service, vpc: ec2.IVpc, subnets, app_sg, artifact, *, public_ip: bool) -> AppFleet:
         target_groups = []
         if service in plan.web_services:
@@ -55,16 +63,19 @@ class AppStack(HivemindStack):
         # The database secret's name, resolved by CloudFormation from the data stack's SSM parameter
         # (its suffix is unique per data stack, so it cannot be derived from the plan).
         database_secret = handoff.read(self, names.database_secret_parameter(plan.name)) if plan.database else None
+        read_host = (handoff.read(self, names.database_read_host_parameter(plan.name))
+                     if plan.database and plan.database.read_replicas else None)
         # A Linux UserData (not custom) so the fleet can add its cfn-signal exit trap in front.
         user_data = ec2.UserData.for_linux()
-        user_data.add_commands(render_user_data(plan, service, self.color, artifact, database_secret=database_secret)
-                               .removeprefix("#!/bin/bash\n"))
+        user_data.add_commands(render_user_data(plan, service, self.color, artifact, database_secret=database_secret,
+                                                database_read_host=read_host).removeprefix("#!/bin/bash\n"))
         fleet = AppFleet(
             self, "".join(p.capitalize() for p in service.name.split("-")),
             vpc=vpc, subnets=subnets, security_group=app_sg, user_data=user_data,
             instance_type=service.instance_type, min_capacity=service.min_instances, max_capacity=service.max_instances,
             public_ip=public_ip, target_group_arns=target_groups,
             group_name=names.group_name(plan.name, service.name, self.color), xray=plan.observability.xray,
+            machine_image=self._machine_image(service),
         )
         if artifact:
             fleet.grant_read_object(artifact.bucket, artifact.key)

@@ -16,6 +16,7 @@ from constructs_lib.database import DEFAULT_PORTS
 
 from ...plan import DeploymentPlan
 from .. import handoff, names
+from ..tls import uses_tls
 from .base import HivemindStack
 
 _RETENTION = {
@@ -39,8 +40,10 @@ class NetworkStack(HivemindStack):
         super().__init__(scope, names.stack_name(plan.name, "network"), plan, kind="network",
                          description="VPC, subnet tiers, security groups, log groups")
         production = plan.stage == "production"
+        # Production: one NAT gateway per AZ, so losing an AZ never cuts the other AZ's instances off
+        # from AWS APIs and the internet (~$33/month each). Stage 1 has none: instances sit in public subnets.
         self.network = Network(
-            self, "Network", max_azs=handoff.AZ_COUNT, nat_gateways=1 if production else 0,
+            self, "Network", max_azs=handoff.AZ_COUNT, nat_gateways=handoff.AZ_COUNT if production else 0,
             flow_log_retention=retention(plan.observability.log_retention_days),
         )
         vpc = self.network.vpc
@@ -57,7 +60,7 @@ class NetworkStack(HivemindStack):
         if web:
             alb_sg = ec2.SecurityGroup(self, "AlbSecurityGroup", vpc=vpc, allow_all_outbound=False,
                                        description="Internet-facing load balancer")
-            listener_ports = [443, 80] if plan.certificate_arn else [80]
+            listener_ports = [443, 80] if uses_tls(plan) else [80]
             for port in listener_ports:
                 alb_sg.add_ingress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(port), f"HTTP{'S' if port == 443 else ''} from the internet")
             for port in sorted({s.port for s in web}):
