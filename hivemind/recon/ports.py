@@ -7,12 +7,15 @@ from .repo import RepoView
 
 # Ports of databases and caches: a `port: 5432` in code is a client setting, not the app's port.
 STORE_PORTS = frozenset({5432, 3306, 6379, 27017, 11211, 9200, 5672})
+# Mail, directory and shell ports: a `port: 465` beside a mailer is the SMTP server's, never the app's.
+CLIENT_PORTS = frozenset({21, 22, 25, 110, 143, 389, 465, 587, 636, 993, 995, 1025, 2525})
 
 _NUM = r"(\d{2,5})"
 _ENV_DEFAULT = [
     # process.env.PORT || 3000, process.env.PORT ?? 3000, Number(process.env.PORT) || 3000,
     # parseInt(process.env.PORT, 10) || 3000
-    re.compile(r"process\.env\.PORT(?:\s*,\s*10)?\s*\)?\s*(?:\|\||\?\?)\s*['\"]?" + _NUM),
+    # (also behind other variables: process.env.PORT || process.env.OPENSHIFT_PORT || 8080)
+    re.compile(r"process\.env\.PORT(?:\s*,\s*10)?\s*\)?(?:\s*(?:\|\||\?\?)\s*process\.env\.\w+)*\s*(?:\|\||\?\?)\s*['\"]?" + _NUM),
     # os.environ.get("PORT", 5000), os.getenv('PORT', '8000')
     re.compile(r"(?:environ\.get|getenv)\(\s*['\"]PORT['\"]\s*,\s*['\"]?" + _NUM),
     # ENV.fetch("PORT", 3000), ENV.fetch("PORT") { 3000 }
@@ -53,7 +56,7 @@ _COMMAND_PATTERNS = [
 
 def _valid(text: str) -> int | None:
     port = int(text)
-    return port if 1 <= port <= 65535 and port not in STORE_PORTS else None
+    return port if 1 <= port <= 65535 and port not in STORE_PORTS and port not in CLIENT_PORTS else None
 
 
 def port_in_command(command: str) -> int | None:

@@ -180,3 +180,23 @@ def test_manifests_are_parsed_once_per_scan(make_repo):
     repo = RepoView.scan(make_repo({"package.json": pkg({"pg": "8"})}))
     from hivemind.recon.manifests import repo_dependencies
     assert repo_dependencies(repo) is repo_dependencies(repo)
+
+
+def test_sqlite_fallback_of_a_database_url_switch_loses_to_the_shipped_driver(make_repo):
+    settings = ("import os\nimport dj_database_url\nif 'DATABASE_URL' in os.environ:\n"
+                "    DATABASES = {'default': dj_database_url.config()}\nelse:\n"
+                "    DATABASES = {'default': {'ENGINE': 'django.db.backends.sqlite3'}}\n")
+    plan = analyse_repo(make_repo({"manage.py": "", "requirements.txt": "django\ndj-database-url\npsycopg[binary]\n",
+                                   "proj/settings.py": settings}))
+    assert plan.database.engine == "postgres"
+
+
+def test_go_driver_imported_though_go_mod_lists_it_indirect(make_repo):
+    plan = analyse_repo(make_repo({
+        "go.mod": "module x\n\nrequire (\n\tgithub.com/gin-gonic/gin v1.9.1\n"
+                  "\tgithub.com/go-sql-driver/mysql v1.4.1 // indirect\n\tgithub.com/jinzhu/gorm v1.9\n)\n",
+        "main.go": "package main\n\nimport (\n\t\"github.com/gin-gonic/gin\"\n\t_ \"github.com/jinzhu/gorm/dialects/mysql\"\n)\n"
+                   "func main() { gin.Default().Run(\":8000\") }\n",
+    }))
+    assert plan.database.engine == "mysql"
+    assert next(e for e in plan.evidence if e.field == "database.engine").source == "main.go:5"

@@ -76,3 +76,17 @@ def test_a_need_must_be_an_env_name():
     with pytest.raises(ValueError):
         DeploymentPlan.model_validate({"name": "shop", "services": [{"name": "web", "runtime": "node"}],
                                        "needs": [{"name": "not a name", "source": "x"}]})
+
+
+def test_reads_on_a_branch_taken_only_when_set_are_no_needs(make_repo):
+    settings = ("import os\nif (\n    'CDN_TOKEN' in os.environ\n    or 'CDN_KEY' in os.environ\n):\n"
+                "    CACHE = {\n        'ZONE': os.environ['CDN_ZONE'],\n    }\n"
+                "if 'S3_BUCKET' in os.environ:\n    BUCKET = os.environ['S3_BUCKET']\nSECRET = os.environ['SECRET_KEY']\n")
+    plan = analyse_repo(make_repo({"requirements.txt": "flask\n",
+                                   "app.py": "from flask import Flask\napp = Flask(__name__)\n", "settings.py": settings}))
+    assert [n.name for n in plan.needs] == ["SECRET_KEY"]
+
+
+def test_python_rules_do_not_fire_in_javascript(make_repo):
+    plan = analyse_repo(make_repo({**NODE, "src/env.ts": "export const key = env('STRIPE_KEY')\n"}))
+    assert plan.needs == []

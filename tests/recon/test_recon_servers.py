@@ -71,3 +71,13 @@ def test_no_beat_without_periodic_tasks(make_repo):
     plan = analyse_repo(make_repo({"requirements.txt": "celery[redis]\n",
                                    "tasks.py": "from celery import Celery\napp = Celery('t')\n"}))
     assert [s.framework for s in plan.services] == ["celery"]
+
+
+def test_port_behind_other_env_vars_and_never_a_mail_port(make_repo):
+    import json
+    plan = analyse_repo(make_repo({
+        "package.json": json.dumps({"dependencies": {"express": "4", "nodemailer": "6"}, "scripts": {"start": "node app.js"}}),
+        "app.js": "const t = nodemailer.createTransport({ host: 'smtp', port: 465 })\n"
+                  "app.set('port', process.env.PORT || process.env.OPENSHIFT_NODEJS_PORT || 8080)\n",
+    }))
+    assert plan.services[0].port == 8080

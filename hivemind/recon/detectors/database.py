@@ -50,6 +50,7 @@ UNIVERSAL = {
 EMBEDDED = frozenset({"sqlite", "h2"})
 NOT_RDS = EMBEDDED | {"mongodb"}
 
+IMPORTS_DRIVER = "imports the database driver"
 _URL = {
     "postgres": re.compile(r"postgres(?:ql)?(?:\+\w+)?://"),
     "mysql": re.compile(r"mysql(?:2)?(?:\+\w+)?://"),
@@ -94,6 +95,17 @@ RULES = {
          "mysql", "imports Drizzle's MySQL module"),
         (re.compile(r"""['"]drizzle-orm/(?:better-sqlite3|libsql|bun-sqlite|sqlite-core|d1)['"]"""),
          "sqlite", "imports Drizzle's SQLite module"),
+        # Importing a driver is using it, even when the manifest lists it only as indirect (Go) or not at all.
+        (re.compile(r"""^\s*(?:_\s+)?"(?:github\.com/lib/pq|github\.com/jackc/pgx[\w/]*|gorm\.io/driver/postgres|"""
+                    r'github\.com/jinzhu/gorm/dialects/postgres)"'), "postgres", IMPORTS_DRIVER),
+        (re.compile(r"""^\s*(?:_\s+)?"(?:github\.com/go-sql-driver/mysql|gorm\.io/driver/mysql|"""
+                    r'github\.com/jinzhu/gorm/dialects/mysql)"'), "mysql", IMPORTS_DRIVER),
+        (re.compile(r"""^\s*(?:import|from)\s+(?:psycopg2|psycopg|asyncpg|pg8000)\b"""), "postgres", IMPORTS_DRIVER),
+        (re.compile(r"""^\s*(?:import|from)\s+(?:pymysql|MySQLdb|aiomysql|mysql\.connector)\b"""), "mysql", IMPORTS_DRIVER),
+        (re.compile(r"""(?:require\(\s*|from\s+)['"](?:pg|postgres|@neondatabase/serverless|@vercel/postgres)['"]"""),
+         "postgres", IMPORTS_DRIVER),
+        (re.compile(r"""(?:require\(\s*|from\s+)['"](?:mysql2?|mysql2/promise|@planetscale/database)['"]"""), "mysql",
+         IMPORTS_DRIVER),
         (re.compile(r"\bnew\s+PostgresDialect\("), "postgres", "Kysely PostgresDialect"),
         (re.compile(r"\bnew\s+MysqlDialect\("), "mysql", "Kysely MysqlDialect"),
         (re.compile(r"\bnew\s+SqliteDialect\("), "sqlite", "Kysely SqliteDialect"),
@@ -138,7 +150,10 @@ def detect(repo: RepoView, found: Findings) -> None:
         found.add_database(engine, dep.path, dep.line, f"{what} dependency {dep.name}" + (" (optional)" if dep.optional else ""),
                            Rank.MANIFEST, optional=dep.optional)
     for hit in scan(repo, RULES):
-        rank = ENV_DEFAULT_RANK if hit.env_default else RANKS[hit.kind]
+        if hit.reason == IMPORTS_DRIVER and found.clients is not None and not hit.optional:
+            found.clients.add(hit.value)
+        # An import says the app uses a client, not which database it is pointed at.
+        rank = ENV_DEFAULT_RANK if hit.env_default else Rank.MANIFEST + 1 if hit.reason == IMPORTS_DRIVER else RANKS[hit.kind]
         reason = hit.reason + (" (default of an environment variable)" if hit.env_default else "")
         if hit.optional:
             reason += " (optional: only when configured so)"

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from ..comments import commented
 from ..envfiles import is_sample_name
+from ..pyblocks import enclosing_header, matching_if
 from ..repo import RepoView, any_of, is_app_path, parent_of
 
 CONFIG_SUFFIXES = (".prisma", ".properties", ".yml", ".yaml", ".toml", ".ini", ".cfg", ".neon")
@@ -18,6 +19,8 @@ MAX_FILES_PER_ROOT = 60
 _ENV_DEFAULT = re.compile(r"""(?:environ\.get|getenv|\benv|\bconfig|ENV\.fetch)\(\s*['"][\w.]+['"]\s*,\s*$""")
 # `if os.environ.get("DB_ENGINE") == "postgres":`: the block below runs only when configured so.
 _ENV_GUARD = re.compile(r"""^\s*(?:if|elif)\b.*(?:environ|getenv|config\(|settings\.|env\().*(?:==|\bin\b)""")
+# `if "DATABASE_URL" in os.environ:` / `if os.environ.get("DATABASE_URL"):` switches to the deployment's URL.
+_URL_SWITCH = re.compile(r"""DATABASE_URL|DB_URL""")
 # Spring profiles (application-mysql.properties) and Rails/compose variants that are not production.
 _PROFILE_CONFIG = re.compile(r"(?:^|/)application-(?!prod)[\w-]+\.(?:properties|ya?ml)$")
 
@@ -46,26 +49,21 @@ def files_to_scan(repo: RepoView) -> Iterator[tuple[str, str]]:
                 yield ("config" if rel.endswith(CONFIG_SUFFIXES) else "code"), rel
 
 
-def guarded(repo: RepoView, rel: str, number: int) -> bool:
-    """True when line `number` of a Python file sits in an `if <setting> == ...:` block."""
+def branch(repo: RepoView, rel: str, number: int) -> str | None:
+    """'optional' when line `number` of a Python file sits in an `if <setting> == ...:` block;
+    'fallback' when it sits in the `else:` of an `if "DATABASE_URL" in os.environ` (the local
+    default a deployment replaces by setting the URL); None otherwise."""
     if not rel.endswith(".py"):
-        return False
+        return None
     lines = repo.lines(rel)
-    text = lines[number - 1]
-    indent = len(text) - len(text.lstrip())
-    for previous in reversed(lines[:number - 1]):
-        if not previous.strip() or previous.lstrip().startswith("#"):
-            continue
-        level = len(previous) - len(previous.lstrip())
-        if level < indent:
-            if _ENV_GUARD.match(previous):
-                return True
-            if re.match(r"^\s*(?:if|elif|else|try|with|for|def|class)\b", previous):
-                return False  # another block: keep climbing only through data literals
-            indent = level
-        if level == 0:
-            return False
-    return False
+    header = enclosing_header(lines, number)
+    if header is None:
+        return None
+    if _ENV_GUARD.match(header[1]):
+        return "optional"
+    if re.match(r"^\s*else\s*:", header[1]) and (test := matching_if(lines, header[0])) and _URL_SWITCH.search(test):
+        return "fallback"
+    return None
 
 
 def scan(repo: RepoView, rules: dict[str, list[tuple[re.Pattern[str], str, str]]]) -> Iterator[Hit]:
@@ -83,8 +81,9 @@ def scan(repo: RepoView, rules: dict[str, list[tuple[re.Pattern[str], str, str]]
                 line = repo.lines(rel)[number - 1]
                 if commented(rel, line, match.start()):
                     continue
-                optional = guarded(repo, rel, number) or bool(_PROFILE_CONFIG.search(rel))
+                where = branch(repo, rel, number)
+                optional = where == "optional" or bool(_PROFILE_CONFIG.search(rel))
                 prefix = line[:match.start()].rstrip().rstrip("'\"").rstrip()
-                env_default = bool(_ENV_DEFAULT.search(prefix))
+                env_default = where == "fallback" or bool(_ENV_DEFAULT.search(prefix))
                 yield Hit(kind, value, rel, number, reason, optional, env_default)
                 break

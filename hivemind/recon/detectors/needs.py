@@ -8,36 +8,52 @@ import re
 import yaml
 
 from ..comments import commented
+from ..pyblocks import enclosing_header
 from ..draft import Claim, Findings, Rank, Seen
 from ..repo import RepoView
 from .compose import compose_files, is_development
 
 SUFFIXES = (".py", ".js", ".mjs", ".cjs", ".ts", ".rb", ".go", ".java", ".kt", ".properties", ".yml", ".yaml")
 _NAME = r"([A-Z][A-Z0-9_]{1,63})"
-# (pattern, why): group 1 is the variable name.
+# (suffixes, pattern, why): group 1 is the variable name.
+_PY, _JS, _RB, _GO = (".py",), (".js", ".mjs", ".cjs", ".ts"), (".rb",), (".go",)
 _RULES = (
     # Python: a subscript raises KeyError; django-environ / decouple without a default raise too.
     # (An assignment, os.environ["X"] = "1", sets it: not a read.)
-    (re.compile(r"""\bos\.environ\[\s*['"]""" + _NAME + r"""['"]\s*\](?!\s*=[^=])"""), "os.environ[...] raises when unset"),
-    (re.compile(r"""\b(?:os\.environ\.get|os\.getenv)\(\s*['"]""" + _NAME + r"""['"]\s*\)\s*\.\s*\w+"""),
+    (_PY, re.compile(r"""\bos\.environ\[\s*['"]""" + _NAME + r"""['"]\s*\](?!\s*=[^=])"""), "os.environ[...] raises when unset"),
+    (_PY, re.compile(r"""\b(?:os\.environ\.get|os\.getenv)\(\s*['"]""" + _NAME + r"""['"]\s*\)\s*\.\s*\w+"""),
      "used at once with no default (fails when unset)"),
-    (re.compile(r"""\benv(?:\.(?:str|bool|int|list|url|db_url|json))?\(\s*['"]""" + _NAME + r"""['"]\s*\)"""),
+    (_PY, re.compile(r"""\benv(?:\.(?:str|bool|int|list|url|db_url|json))?\(\s*['"]""" + _NAME + r"""['"]\s*\)"""),
      "django-environ lookup with no default"),
-    (re.compile(r"""\bconfig\(\s*['"]""" + _NAME + r"""['"]\s*(?:,\s*cast\s*=\s*\w+\s*)?\)"""),
+    (_PY, re.compile(r"""\bconfig\(\s*['"]""" + _NAME + r"""['"]\s*(?:,\s*cast\s*=\s*\w+\s*)?\)"""),
      "python-decouple lookup with no default"),
-    # Node: an explicit check, a Joi/zod schema key marked required, a TypeScript non-null assertion.
-    (re.compile(r"""if\s*\(\s*!\s*process\.env\.""" + _NAME + r"""\s*\)\s*\{?\s*(?:throw|process\.exit)"""),
+    # Node: an explicit check, a Joi schema key marked required, an assertion.
+    (_JS, re.compile(r"""if\s*\(\s*!\s*process\.env\.""" + _NAME + r"""\s*\)\s*\{?\s*(?:throw|process\.exit)"""),
      "the app throws when it is unset"),
-    (re.compile(r"""\binvariant\(\s*process\.env\.""" + _NAME + r"""\b"""), "the app asserts it is set (invariant)"),
-    (re.compile(r"""^\s*""" + _NAME + r"""\s*:\s*Joi\.[\w().,'" -]*\.required\(\)"""), "Joi schema marks it required"),
-    (re.compile(r"""\bprocess\.env\.""" + _NAME + r"""!(?!=)"""), "read with a non-null assertion"),
+    (_JS, re.compile(r"""\binvariant\(\s*process\.env\.""" + _NAME + r"""\b"""), "the app asserts it is set (invariant)"),
+    (_JS, re.compile(r"""^\s*""" + _NAME + r"""\s*:\s*Joi\.[\w().,'" -]*\.required\(\)"""), "Joi schema marks it required"),
+    (_JS, re.compile(r"""\bprocess\.env\.""" + _NAME + r"""!(?!=)"""), "read with a non-null assertion"),
     # Ruby: ENV.fetch without a default raises KeyError.
-    (re.compile(r"""\bENV\.fetch\(\s*['"]""" + _NAME + r"""['"]\s*\)(?!\s*\{)"""), "ENV.fetch with no default raises"),
+    (_RB, re.compile(r"""\bENV\.fetch\(\s*['"]""" + _NAME + r"""['"]\s*\)(?!\s*\{)"""), "ENV.fetch with no default raises"),
     # Go: envconfig's required tag.
-    (re.compile(r"""envconfig:"([A-Z][A-Z0-9_]+)"[^`]*required:"true\""""), "envconfig field marked required"),
-    # Spring: a placeholder with no default fails the context at start.
-    (re.compile(r"""\$\{""" + _NAME + r"""\}"""), "Spring placeholder with no default"),
+    (_GO, re.compile(r"""envconfig:"([A-Z][A-Z0-9_]+)"[^`]*required:"true\""""), "envconfig field marked required"),
 )
+# Spring: a placeholder with no default fails the context at start.
+_SPRING_PLACEHOLDER = re.compile(r"""\$\{""" + _NAME + r"""\}""")
+# A branch taken only when some setting is present: what it reads is optional.
+_PRESENCE = re.compile(r"^\s*(?:if|elif)\b.*(?:\bin\s+os\.environ\b|environ\.get\(|getenv\(|\benv\()")
+
+
+def _conditional(repo: RepoView, rel: str, line: int) -> bool:
+    lines = repo.lines(rel)
+    while (header := enclosing_header(lines, line)) is not None:
+        # A condition may span lines: `if (\n "X" in os.environ\n or ...\n):`.
+        end = next((i for i in range(header[0] - 1, min(len(lines), header[0] + 8)) if lines[i].rstrip().endswith(":")),
+                   header[0] - 1)
+        if _PRESENCE.match(" ".join(part.strip() for part in lines[header[0] - 1:end + 1])):
+            return True
+        line = header[0]
+    return False
 _SPRING_CONFIG = re.compile(r"(?:^|/)application(?:-prod\w*)?\.(?:properties|ya?ml)$")
 # pydantic BaseSettings: a field with a type and no default must come from the environment.
 _SETTINGS_CLASS = re.compile(r"^class\s+\w+\(\s*(?:[\w.]*\.)?BaseSettings\s*\)\s*:")
@@ -59,9 +75,9 @@ def detect(repo: RepoView, found: Findings) -> None:
         for rel in repo.source_files(root, SUFFIXES, limit=120):
             if rel.endswith((".properties", ".yml", ".yaml")):
                 if _SPRING_CONFIG.search(rel):
-                    _scan(repo, found, rel, _RULES[-1:])
+                    _scan(repo, found, rel, [(_SPRING_PLACEHOLDER, "Spring placeholder with no default")])
                 continue
-            _scan(repo, found, rel, _RULES[:-1])
+            _scan(repo, found, rel, [(p, why) for suffixes, p, why in _RULES if rel.endswith(suffixes)])
             if rel.endswith(".py"):
                 _pydantic_settings(repo, found, rel)
     for rel in compose_files(repo):
@@ -72,8 +88,12 @@ def detect(repo: RepoView, found: Findings) -> None:
 def _scan(repo: RepoView, found: Findings, rel: str, rules) -> None:
     for pattern, why in rules:
         for line, match in repo.search(rel, pattern):
-            if not commented(rel, repo.lines(rel)[line - 1], match.start()):
-                _add(found, match.group(1), rel, line, why)
+            name = match.group(1)
+            if commented(rel, repo.lines(rel)[line - 1], match.start()):
+                continue
+            if rel.endswith(".py") and _conditional(repo, rel, line):
+                continue  # read only when present: `if "X" in os.environ: X = os.environ["X"]`
+            _add(found, name, rel, line, why)
 
 
 def _pydantic_settings(repo: RepoView, found: Findings, rel: str) -> None:
