@@ -13,14 +13,15 @@ _REGION_HELP = "AWS region (default: the deployment's, else AWS_REGION/AWS_DEFAU
 
 
 def live_state(deployment_id: str, region: str | None):
-    """The deployment refreshed from CloudFormation; unknown or destroyed: a one-line error."""
+    """The stored state brought up to CloudFormation's truth (not saved: no lock taken);
+    unknown or destroyed: a one-line error."""
     from ..errors import HivemindError
-    from ..state import DeploymentStatus, check_deployment_id, current_status
+    from ..state import DeploymentStatus, check_deployment_id, load_state, refresh_from_cloudformation
 
-    state = current_status(check_deployment_id(deployment_id), region)
+    state = load_state(check_deployment_id(deployment_id), region)
     if state.status is DeploymentStatus.DESTROYED:
         raise HivemindError(f"deployment '{state.id}' was destroyed (see `hivemind list`)")
-    return state
+    return refresh_from_cloudformation(state)
 
 
 def print_verification(result, *, title: str | None = None) -> None:
