@@ -53,6 +53,9 @@ def test_show_costs_with_cost_explorer_data(deployed, cli, aws):
     assert costs["estimate_monthly_usd"] > 0  # shown beside it
     if costs["forecast_usd"] is None:  # not on the month's last day
         assert any(note.startswith("no forecast (") for note in costs["notes"])
+    code, out, _ = cli("status", "orders-api", "--show-costs")
+    assert code == 0
+    assert "month to date: $12.35 (Cost Explorer" in out and "estimate (templates): $" in out
 
 
 # --- traces -------------------------------------------------------------------------------------
