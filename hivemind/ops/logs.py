@@ -22,7 +22,8 @@ from .util import read_client
 
 # name -> pattern; an access line with a 5xx status: `"GET / HTTP/1.1" 502` or `status=503`.
 ERROR_PATTERNS: dict[str, re.Pattern[str]] = {
-    "ERROR": re.compile(r"\bERROR\b"),
+    # ERROR as logging libraries write it, structured `level=error`, and an uncaught JS/Go `TypeError: ...`
+    "ERROR": re.compile(r'\bERROR\b|\blevel"?\s*[=:]\s*"?(error|fatal)\b|^\s*(Uncaught )?\w*Error: ', re.MULTILINE),
     "Traceback": re.compile(r"\bTraceback \(most recent call last\)"),
     "panic": re.compile(r"\bpanic:"),
     "Exception": re.compile(r"\b\w*Exception\b"),

@@ -220,6 +220,8 @@ def check_data_reachable(state: DeploymentState, kinds: tuple[str, ...], color: 
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "InvocationDoesNotExist":
                 return every(False, f"reading the probe's result: {_aws_reason(exc)}", instance=instance)
+        except BotoCoreError as exc:
+            return every(False, f"reading the probe's result: {_aws_reason(exc)}", instance=instance)
         if invocation.get("Status") in _DONE or time.monotonic() > deadline:
             break
         time.sleep(1.0)

@@ -127,3 +127,22 @@ def test_logs_follow_command_streams_until_interrupted(deployed, log_writer):
         proc.send_signal(signal.SIGINT)
         code = proc.wait(timeout=60)
     assert code == 0, proc.stderr.read()
+
+
+@pytest.mark.parametrize("line, kinds", [
+    ("ERROR:root:payment failed", ["ERROR"]),
+    ('{"level":"error","msg":"db down"}', ["ERROR"]),
+    ("Error: connect ECONNREFUSED 10.0.2.5:5432", ["ERROR"]),
+    ("Traceback (most recent call last):", ["Traceback"]),
+    ("panic: runtime error: invalid memory address", ["panic"]),
+    ("java.lang.IllegalStateException: closed", ["Exception"]),
+    ('10.0.0.9 - - [01/Dec/2026:09:00:00 +0000] "GET / HTTP/1.1" 502 0', ["5xx"]),
+    ("GET /api/orders 500 12.3 ms - 21", ["5xx"]),
+    ("[GIN] 2026/12/01 | 503 |  1.2ms | 10.0.0.1 | GET /", ["5xx"]),
+    ("0 errors, took 500 ms", []),
+    ('10.0.0.9 - - [01/Dec/2026:09:00:00 +0000] "GET /500 HTTP/1.1" 200 512', []),
+])
+def test_error_patterns(line, kinds):
+    from hivemind.ops import error_kinds
+
+    assert error_kinds(line) == kinds
