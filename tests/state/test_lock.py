@@ -59,3 +59,34 @@ def test_lock_released_when_the_block_raises():
             raise RuntimeError("deploy failed")
     with deployment_lock("orders-api", remote=False):
         pass
+
+
+def test_a_second_command_on_this_machine_waits_for_the_first(lock_holder):
+    holder = lock_holder("orders-api")
+    told: list[str] = []
+
+    def on_wait(line: str) -> None:  # called once the wait starts: let the holder finish now
+        told.append(line)
+        holder.stdin.close()
+
+    with deployment_lock("orders-api", remote=False, wait=60, on_wait=on_wait):
+        assert json.loads((deployment_dir("orders-api") / "lock").read_text())["pid"] == os.getpid()
+    assert len(told) == 1 and told[0].startswith("waiting for the lock of 'orders-api', held on this machine by "
+                                                 "another hivemind command `hivemind deploy` (pid ")
+
+
+@pytest.mark.parametrize("text,seconds", [("90", 90), ("90s", 90), ("10m", 600), ("1h", 3600), ("1m30s", 90),
+                                          ("0", 0), (15, 15)])
+def test_wait_lock_durations(text, seconds):
+    from hivemind.state import parse_wait
+
+    assert parse_wait(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["soon", "10 minutes", "-5", "5x", "m"])
+def test_a_bad_wait_lock_is_one_line(text):
+    from hivemind.errors import HivemindError
+
+    with pytest.raises(HivemindError, match=r"^--wait-lock"):
+        with deployment_lock("orders-api", remote=False, wait=text):
+            pytest.fail("took the lock with a bad --wait-lock")
