@@ -183,7 +183,7 @@ def dashboard_command(
 @app.command("logs")
 def logs_command(
     deployment_id: str = typer.Argument(..., metavar="ID", help="Deployment id (the plan's name)."),
-    service: Optional[str] = typer.Argument(None, metavar="[SERVICE]", help="One service (default: all)."),
+    service: Optional[str] = typer.Argument(None, metavar="SERVICE", help="One service (default: all)."),
     since: str = typer.Option("10m", "--since", help="How far back: 30s, 10m, 1h, 2d, or an ISO time."),
     follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new lines until Ctrl-C."),
     grep: Optional[str] = typer.Option(None, "--grep", help="Only lines containing this text (case-insensitive)."),
