@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 from dataclasses import dataclass
 
 from .repo import RepoView, parent_of
@@ -22,7 +23,7 @@ class Workspace:
     turbo: bool  # turbo.json at the root: it builds a package's workspace dependencies first
 
 
-def _declares_workspaces(repo: RepoView, folder: str) -> bool:
+def declares_workspaces(repo: RepoView, folder: str) -> bool:
     if repo.in_root(folder, "pnpm-workspace.yaml"):
         return True
     rel = repo.in_root(folder, "package.json")
@@ -56,7 +57,7 @@ def workspace_of(repo: RepoView, package_root: str) -> Workspace | None:
     folder = package_root
     while folder != ".":
         folder = parent_of(folder)
-        if _declares_workspaces(repo, folder):
+        if declares_workspaces(repo, folder):
             return Workspace(folder, manager_of(repo, folder) or "npm", bool(repo.in_root(folder, "turbo.json")))
     return None
 
@@ -94,3 +95,18 @@ def workspace_build(repo: RepoView, package_root: str, has_build: bool) -> tuple
         else:
             command += f" && npm run build --workspace {name}"
     return command, workspace
+
+
+_FILTER = re.compile(r"(?:--filter[= ]|-F\s+|--workspace[= ]|-w\s+|\bworkspace\s+)['\"]?(@?[\w./-]+?)(?:\.\.\.)?['\"]?(?:\s|$)")
+
+
+def member_named_in(repo: RepoView, workspace_root: str, command: str) -> str | None:
+    """The member folder a root-level command runs (`turbo run start --filter=@acme/web`)."""
+    for match in _FILTER.finditer(command):
+        wanted = match.group(1)
+        for rel in repo.named("package.json"):
+            folder = parent_of(rel)
+            inside = workspace_root == "." or folder.startswith(workspace_root + "/")
+            if folder != workspace_root and inside and package_name(repo, folder) == wanted:
+                return folder
+    return None

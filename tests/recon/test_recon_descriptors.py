@@ -203,3 +203,43 @@ def test_compose_test_image_service_does_not_lend_its_port(make_repo):
         "web/Dockerfile.playwright": "FROM mcr.microsoft.com/playwright\n", "compose.override.yml": override,
     }))
     assert plan.services[0].port == 3000
+
+
+def test_root_descriptor_for_a_workspace_member(make_repo):
+    render = ("services:\n  - type: web\n    runtime: node\n    name: app\n    buildCommand: npm ci && npm run build\n"
+              "    startCommand: npx prisma migrate deploy --schema packages/db/schema.prisma && "
+              "npx turbo run start --filter=@acme/web\n    healthCheckPath: /api/health\n")
+    plan = analyse_repo(make_repo({
+        "package.json": json.dumps({"name": "root", "workspaces": ["apps/*", "packages/*"],
+                                    "devDependencies": {"vite": "5", "turbo": "2"}, "scripts": {"build": "turbo run build"}}),
+        "package-lock.json": "{}", "turbo.json": "{}", "render.yaml": render,
+        "docker/Dockerfile": "FROM node:22\nCOPY . .\nRUN npx turbo run build --filter=@acme/web\nCMD npm start\n",
+        "apps/web/package.json": json.dumps({"name": "@acme/web", "dependencies": {"@react-router/serve": "7"},
+                                             "scripts": {"build": "react-router build", "start": "react-router-serve"}}),
+    }))
+    [web] = plan.services
+    assert (web.root, web.runtime, web.health_check_path) == ("apps/web", "node", "/api/health")
+    assert web.start_command == "cd ../.. && npx turbo run start --filter=@acme/web"
+    assert web.release_command == "cd ../.. && npx prisma migrate deploy --schema packages/db/schema.prisma"
+    excluded = {e.value: e.reason for e in plan.evidence if e.field == "services.excluded"}
+    assert "workspace's packages" in excluded["docker/Dockerfile"]
+
+
+def test_third_party_server_image_through_a_stage_alias(make_repo):
+    plan = analyse_repo(make_repo({
+        "package.json": pkg({"express": "4"}),
+        "helm/keycloak/Dockerfile": "FROM bitnami/keycloak:24 AS upstream\nFROM upstream AS keycloak\nCOPY themes /opt\n",
+    }))
+    assert [s.name for s in plan.services] == ["web"]
+    assert "keycloak image" in next(e.reason for e in plan.evidence if e.field == "services.excluded")
+
+
+def test_heroku_yml_release_and_addons_beat_a_sqlite_default(make_repo):
+    plan = analyse_repo(make_repo({
+        "requirements.txt": "django\ngunicorn\npsycopg\n", "manage.py": "", "proj/wsgi.py": "application = None\n",
+        "proj/settings.py": "DATABASES = {'default': {'ENGINE': 'django.db.backends.sqlite3'}}\n",
+        "heroku.yml": "setup:\n  addons:\n    - plan: heroku-postgresql\nrelease:\n  image: web\n  command:\n"
+                      "    - python manage.py migrate --noinput\n",
+    }))
+    assert plan.database.engine == "postgres"
+    assert plan.services[0].release_command == "python manage.py migrate --noinput"

@@ -4,6 +4,7 @@ health path, required settings), so they outrank framework defaults and Dockerfi
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 import tomllib
 
@@ -11,10 +12,15 @@ import yaml
 
 from ..draft import Claim, Findings, Rank, Seen, ServiceDraft
 from ..repo import RepoView, is_app_path, join, parent_of
-from ..scripts import read_script, script_path
+from ..scripts import migration_command, read_script, script_path
+from ..workspaces import declares_workspaces, member_named_in
 from . import procfile
 
 RANK = Rank.PROCFILE
+# Data stores a descriptor provisions: the authors' deployment, above what the code defaults to.
+STORE_RANK = Rank.CODE - 1
+RENDER_RUNTIMES = {"node": "node", "python": "python", "go": "go", "ruby": "ruby", "docker": "docker",
+                   "elixir": None, "rust": None}
 _INHERITED = ("runtime", "build_command", "framework")
 
 
@@ -44,8 +50,18 @@ def _process(found: Findings, root: str, role: str, kind: str, rel: str, line: i
     return draft
 
 
-def _start(repo: RepoView, draft: ServiceDraft, root: str, command: str, rel: str, line: int | None, why: str) -> None:
-    """A start command; when it runs a script of the repository, the script's migrations and server."""
+def _start(repo: RepoView, draft: ServiceDraft, root: str, command: str, rel: str, line: int | None, why: str,
+           prefix: str = "") -> None:
+    """A start command; when it runs a script of the repository, the script's migrations and server.
+    Migrations chained in front (`prisma migrate deploy && node server.js`) are the release command:
+    run once per release, not on every instance start."""
+    pieces = [p.strip() for p in command.split("&&")]
+    while len(pieces) > 1 and migration_command(pieces[0]):
+        draft.claim("release_command", prefix + pieces.pop(0), rel, line, f"{why} migrates before starting", RANK)
+    command = " && ".join(pieces)
+    if prefix:
+        draft.claim("start_command", prefix + command, rel, line, why, RANK)
+        return
     script = script_path(repo, root, command)
     if script:
         run = read_script(repo, script)
@@ -73,6 +89,9 @@ def detect(repo: RepoView, found: Findings) -> None:
     for rel in repo.named("app.json"):
         if is_app_path(parent_of(rel)):
             _app_json(repo, found, rel)
+    for rel in repo.named("heroku.yml"):
+        if is_app_path(parent_of(rel)):
+            _heroku_yml(repo, found, rel)
 
 
 def _procfile_release(repo: RepoView, found: Findings, rel: str) -> None:
@@ -146,17 +165,31 @@ def _render(repo: RepoView, found: Findings, rel: str) -> None:
         line = _line(repo, rel, "name") if not spec.get("name") else _name_line(repo, rel, name)
         root_dir = str(spec.get("rootDir") or ".").strip("/") or "."
         root = root_dir if base == "." else join(base, root_dir)
+        prefix = ""
+        if not found.services_at(root) and declares_workspaces(repo, root):
+            # Run from the workspace root for one member (`turbo run start --filter=@acme/web`): that
+            # member's service, its commands run from the root as written.
+            member = member_named_in(repo, root, str(spec.get("startCommand") or ""))
+            if member is None:
+                continue
+            prefix, root = f"cd {posixpath.relpath(root, member)} && ", member
         draft = _target(found, root) if spec["type"] == "web" else _process(found, root, name, "worker", rel, line)
         if draft is None:
             continue
+        runtime = spec.get("runtime") or spec.get("env")
+        if RENDER_RUNTIMES.get(runtime):
+            draft.claim("runtime", RENDER_RUNTIMES[runtime], rel, _line(repo, rel, "runtime") or _line(repo, rel, "env"),
+                        f"render.yaml {name} runs on {runtime}", RANK)
         for key, field in (("buildCommand", "build_command"), ("startCommand", "start_command"),
                            ("preDeployCommand", "release_command"), ("healthCheckPath", "health_check_path")):
             value = spec.get(key)
             if isinstance(value, str) and value.strip():
                 if field == "start_command":
-                    _start(repo, draft, root, value.strip(), rel, _line(repo, rel, key), f"render.yaml {name} startCommand")
+                    _start(repo, draft, root, value.strip(), rel, _line(repo, rel, key), f"render.yaml {name} startCommand",
+                           prefix)
                 else:
-                    draft.claim(field, value.strip(), rel, _line(repo, rel, key), f"render.yaml {name} {key}", RANK)
+                    value = value.strip() if field == "health_check_path" else prefix + value.strip()
+                    draft.claim(field, value, rel, _line(repo, rel, key), f"render.yaml {name} {key}", RANK)
         for var in spec.get("envVars") or []:
             if not isinstance(var, dict) or not isinstance(var.get("key"), str):
                 continue
@@ -166,11 +199,11 @@ def _render(repo: RepoView, found: Findings, rel: str) -> None:
             source = var.get("fromDatabase")
             if isinstance(source, dict):
                 found.add_database("postgres", rel, _key_line(repo, rel, key), f"render.yaml {key} from a Render database",
-                                   Rank.CONFIG)
+                                   STORE_RANK)
     for database in data.get("databases") or []:
         if isinstance(database, dict):
             found.add_database("postgres", rel, _line(repo, rel, "databases"), "render.yaml declares a PostgreSQL database",
-                               Rank.CONFIG)
+                               STORE_RANK)
 
 
 def _name_line(repo: RepoView, rel: str, name: str) -> int | None:
@@ -220,6 +253,39 @@ _ADDONS = (("heroku-postgresql", "postgres"), ("jawsdb", "mysql"), ("cleardb", "
            ("rediscloud", "redis"))
 
 
+def _addons(repo: RepoView, found: Findings, rel: str, addons: object) -> None:
+    """Heroku add-ons (app.json, heroku.yml setup): the data stores the authors provision."""
+    for addon in addons if isinstance(addons, list) else []:
+        plan = addon.get("plan") if isinstance(addon, dict) else addon
+        if not isinstance(plan, str):
+            continue
+        engine = next((e for prefix, e in _ADDONS if plan.startswith(prefix)), None)
+        line = _line(repo, rel, "addons")
+        if engine == "redis":
+            found.add_cache(rel, line, f"{rel.rsplit('/', 1)[-1]} add-on {plan}", STORE_RANK)
+        elif engine:
+            found.add_database(engine, rel, line, f"{rel.rsplit('/', 1)[-1]} add-on {plan}", STORE_RANK)
+
+
+def _heroku_yml(repo: RepoView, found: Findings, rel: str) -> None:
+    try:
+        data = yaml.safe_load(repo.read(rel) or "")
+    except yaml.YAMLError:
+        return
+    if not isinstance(data, dict):
+        return
+    setup = data.get("setup") if isinstance(data.get("setup"), dict) else {}
+    _addons(repo, found, rel, setup.get("addons"))
+    draft = _target(found, parent_of(rel))
+    release = data.get("release") if isinstance(data.get("release"), dict) else {}
+    command = release.get("command")
+    if isinstance(command, list):
+        command = " && ".join(str(c) for c in command)
+    if draft is not None and isinstance(command, str) and command.strip():
+        draft.claim("release_command", command.strip(), rel, _line(repo, rel, "release"), "heroku.yml release command",
+                    RANK)
+
+
 def _app_json(repo: RepoView, found: Findings, rel: str) -> None:
     try:
         data = json.loads(repo.read(rel) or "")
@@ -229,16 +295,7 @@ def _app_json(repo: RepoView, found: Findings, rel: str) -> None:
         return  # an app.json that is not Heroku's (Expo's, for one)
     if _target(found, parent_of(rel)) is None:
         return
-    for addon in data.get("addons") or []:
-        plan = addon.get("plan") if isinstance(addon, dict) else addon
-        if not isinstance(plan, str):
-            continue
-        engine = next((e for prefix, e in _ADDONS if plan.startswith(prefix)), None)
-        line = _line(repo, rel, "addons")
-        if engine == "redis":
-            found.add_cache(rel, line, f"app.json add-on {plan}", Rank.CONFIG)
-        elif engine:
-            found.add_database(engine, rel, line, f"app.json add-on {plan}", Rank.CONFIG)
+    _addons(repo, found, rel, data.get("addons"))
     env = data.get("env") if isinstance(data.get("env"), dict) else {}
     for key, spec in env.items():
         if isinstance(spec, dict) and spec.get("required", True) is not False and "value" not in spec \

@@ -11,10 +11,12 @@ from ..draft import Findings, Rank
 from ..ports import STORE_PORTS, port_in_command
 from ..repo import RepoView, is_app_path, parent_of
 from ..scripts import read_script, script_path
+from ..workspaces import declares_workspaces
 
 _EXPOSE = re.compile(r"^\s*EXPOSE\s+(\d{2,5})", re.IGNORECASE)
 _RUN = re.compile(r"^\s*(CMD|ENTRYPOINT)\s+(.+?)\s*$", re.IGNORECASE)
 _FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)", re.IGNORECASE)
+_ALIAS = re.compile(r"\s+AS\s+([\w.-]+)\s*$", re.IGNORECASE)
 # Name variants that are not the image that runs in production.
 _NON_PRODUCTION = re.compile(r"(?:^|[._-])(dev|development|local|test|tests|testing|ci|e2e|playwright|cypress|lint|debug|"
                              r"devcontainer|gitpod|docs)(?:[._-]|$)", re.IGNORECASE)
@@ -53,8 +55,20 @@ def _command_text(raw: str) -> str:
 
 
 def _final_image(repo: RepoView, rel: str) -> str | None:
-    images = [m.group(1) for _, m in repo.search(rel, _FROM)]
-    return images[-1] if images else None
+    """The image the final stage is built on, through stage aliases (`FROM upstream AS app`)."""
+    stages: dict[str, str] = {}
+    image = None
+    for _, match in repo.search(rel, _FROM):
+        image = stages.get(match.group(1).lower(), match.group(1))
+        if alias := _ALIAS.search(match.string):
+            stages[alias.group(1).lower()] = image
+    return image
+
+
+# Someone else's server, customised (a Keycloak theme, Postgres init scripts): infrastructure, not the app.
+_THIRD_PARTY = re.compile(r"^(?:[\w.-]+/)*(keycloak|postgres|postgis|mysql|mariadb|redis|valkey|mongo|elasticsearch|opensearch|"
+                          r"rabbitmq|minio|localstack|mailhog|mailpit|memcached|clickhouse-server|grafana|prometheus|"
+                          r"kafka|zookeeper|jaeger|otel/opentelemetry-collector\S*)(?::|@|$)", re.IGNORECASE)
 
 
 def why_not_a_service(repo: RepoView, rel: str) -> str | None:
@@ -66,6 +80,8 @@ def why_not_a_service(repo: RepoView, rel: str) -> str | None:
     if match := _NON_PRODUCTION.search(variant or ""):
         return f"a {match.group(1).lower()} image, not the one that runs in production"
     image = _final_image(repo, rel)
+    if image and (third := _THIRD_PARTY.match(image)):
+        return f"a {third.group(1).lower()} image (someone else's server), not the app"
     if image and (proxy := _PROXY_IMAGES.match(image)):
         name = proxy.group(1).lower()
         folder = parent_of(rel)
@@ -91,7 +107,13 @@ def detect(repo: RepoView, found: Findings) -> None:
             continue
         by_root.setdefault(dockerfile_root(rel), []).append(rel)
     for root, files in sorted(by_root.items()):
-        _one(repo, found, root, _preferred(repo, files))
+        rel = _preferred(repo, files)
+        members = [s for s in found.services if root == "." or s.root.startswith(root + "/")]
+        if not found.services_at(root) and members and declares_workspaces(repo, root):
+            # At a workspace root the image builds one of its packages, each planned from its own folder.
+            found.exclude(rel, rel, None, "builds the workspace's packages, which are planned from their own folders")
+            continue
+        _one(repo, found, root, rel)
 
 
 def _one(repo: RepoView, found: Findings, root: str, rel: str) -> None:

@@ -53,6 +53,8 @@ def _from_build(repo: RepoView, found: Findings, root: str) -> bool:
     package = load_package(repo, rel) if rel else None
     if not package:
         return False
+    if "workspaces" in package or repo.in_root(root, "pnpm-workspace.yaml"):
+        return False  # a workspace root builds its packages; the sites among them are found in their folders
     deps = dependencies(package)
     scripts = package.get("scripts") if isinstance(package.get("scripts"), dict) else {}
     builder = next(((dep, name, out) for dep, name, out in BUILDERS if dep in deps), None)
