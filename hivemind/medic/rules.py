@@ -275,10 +275,23 @@ def _permission(ctx: Context, m: re.Match) -> Finding:
     text = ctx.message
     action = (_first(r"not authorized to perform:? ([a-z0-9-]+:[A-Za-z0-9*]+)", text)
               or _first(r"API: ([a-z0-9-]+:[A-Za-z0-9*]+)", text)
-              or _first(r"not (?:permitted|allowed) to perform (?:operation:? )?([a-z0-9-]+:[A-Za-z0-9*]+)", text))
+              or _first(r"not (?:permitted|allowed) to perform (?:operation:? )?([a-z0-9-]+:[A-Za-z0-9*]+)", text)
+              or _first(r"don't have the ([a-z0-9-]+:[A-Za-z0-9*]+) permission", text))
     operation = _first(r"when calling the (\w+) operation", text) or _first(r"perform operation:? (\w+)", text)
     resource = _first(r"on resource:? (?:role |user |policy )?(arn:[^\s,;]+|[\w./:*-]+)", text)
     principal = _first(r"User: (arn:aws[\w-]*:(?:iam|sts)::\d{12}:[^\s]+)", text)
+    if "cannot be assumed by lambda" in text.lower():
+        return Finding(
+            root_cause="Lambda cannot assume the function's role: its trust policy lacks lambda.amazonaws.com, or the "
+                       "role was created seconds ago and IAM has not propagated it yet",
+            fix="Check the role's trust policy names lambda.amazonaws.com; if it does, retry (IAM is eventually "
+                "consistent).", retry="sometimes")
+    if "tagging operation" in text.lower() or "unauthorizedtagging" in text.lower().replace(" ", ""):
+        return Finding(
+            root_cause="the deploying identity may create the resource but not tag it (tagging needs its own "
+                       "permission, e.g. kms:TagResource, s3:PutBucketTagging, iam:TagRole)",
+            fix="Add the service's tagging actions to the deploying identity's policy.",
+            commands=[])
     if "explicit deny" in text:
         return Finding(
             root_cause=f"an explicit deny (a service control policy, permissions boundary or resource policy) "
@@ -455,6 +468,15 @@ def _dependency_violation(ctx: Context, m: re.Match) -> Finding:
         commands=commands)
 
 
+def _ami_missing(ctx: Context, m: re.Match) -> Finding:
+    ami = _first(r"(ami-[0-9a-f]+)", ctx.message)
+    return Finding(
+        root_cause=f"the machine image {ami or ''} does not exist in this region (or is no longer shared)",
+        fix="Use an image id from this region (AMI ids differ per region; HiveMind resolves Amazon Linux through "
+            "its SSM parameter).",
+        commands=[f"aws ec2 describe-images --image-ids {ami}"] if ami else [])
+
+
 def _export_missing(ctx: Context, m: re.Match) -> Finding:
     return Finding(root_cause=f"no stack exports {m.group(1)} in this region",
                    fix="Deploy the stack that exports it first, or fix the name of the import.")
@@ -490,6 +512,12 @@ def _parameters(ctx: Context, m: re.Match) -> Finding:
     names_ = _first(r"Parameters: \[([^\]]*)\]", ctx.message)
     return Finding(root_cause=f"the stack parameters do not match the template ({names_ or m.group(0)})",
                    fix="Pass exactly the parameters the template declares, with values for those without defaults.")
+
+
+def _property_validation(ctx: Context, m: re.Match) -> Finding:
+    return Finding(root_cause=f"the template gives a resource properties its type does not accept: {_around(ctx.message, m)}",
+                   fix="Fix the property names and shapes to the resource type's schema (cfn-lint reports them at "
+                       "`hivemind synth`), then deploy again.")
 
 
 def _invalid_value(ctx: Context, m: re.Match) -> Finding:
@@ -531,8 +559,30 @@ def _transient(ctx: Context, m: re.Match) -> Finding:
                    fix="Retry; if it persists, check the AWS Health Dashboard for the region.")
 
 
+_REGION = re.compile(r"[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d")
+_GEO = r"(?:us|eu|ap|sa|ca|me|af|il|mx|cn)"
+_REGION_LIKE = re.compile(rf"\d+|{_GEO}|{_GEO}(?:-gov)?-[a-z]+-\d+[a-z]*")
+
+
+def _bad_region(message: str) -> str | None:
+    """A label of an *.amazonaws host that looks like a region but is none ('1', 'eu', 'us-east-1a')."""
+    for host in re.findall(r"[a-z0-9][a-z0-9.-]*\.amazonaws(?:\.com)?\b", message):
+        for label in host.split(".")[:-1]:
+            label = label.removeprefix("s3-")
+            if _REGION_LIKE.fullmatch(label) and not _REGION.fullmatch(label):
+                return label
+    return None
+
+
 def _network(ctx: Context, m: re.Match) -> Finding:
     host = _first(r"(https?://[^\s\"'`]+|[\w.-]+\.amazonaws\.com)", ctx.message)
+    region = _bad_region(ctx.message)
+    if region is not None:
+        return Finding(
+            root_cause=f"the endpoint {host or ''} names region '{region}', which is not an AWS region (a typo, or an "
+                       "Availability Zone given as the region)",
+            fix="Set the region to a real one (e.g. us-east-1, not us-east-1a or eu) in the plan, AWS_REGION or the "
+                "profile; retrying as is cannot work.", retry=False)
     if "html page" in ctx.message.lower():
         return Finding(
             root_cause="the endpoint answered with a web page instead of an AWS response (a proxy, or an endpoint "
@@ -547,6 +597,11 @@ def _network(ctx: Context, m: re.Match) -> Finding:
 
 _I = "(?i)"
 RULES: tuple[Rule, ...] = (
+    # IAM's own phrasing wins over the KMS rules: a missing kms:* action in an identity policy is a permission fix.
+    Rule("permission.iam-action", "permission", False,
+         CFN_TROUBLESHOOTING + "#troubleshooting-errors-insufficient-iam-permissions",
+         (_I + r"no identity-based policy allows|don't have the [\w:*]+ permission|permissions error performing|"
+          r"unauthorized ?tagging ?operation|role defined for the function cannot be assumed",), _permission),
     Rule("kms.key-policy-lockout", "kms", False,
          "https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#prevent-unmanageable-key",
          (_I + r"key policy will not allow you to update the key policy",), _kms_lockout),
@@ -603,7 +658,7 @@ RULES: tuple[Rule, ...] = (
           r"etimedout|econnrefused|enotfound|eai_again|getaddrinfo|inaccessible host|connection reset|"
           r"connection refused|timed out without establishing|name or service not known|endpointconnectionerror|"
           r"networkingerror|temporary failure in name resolution|max retries exceeded with url|socket timed out|"
-          r"with an html page, not an aws response",),
+          r"with an html page, not an aws response|connection was closed before|connection aborted",),
          _network),
 
     Rule("throttling.rate-exceeded", "throttling", True,
@@ -635,7 +690,7 @@ RULES: tuple[Rule, ...] = (
 
     Rule("conflict.already-exists", "name_conflict", False,
          "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html",
-         (_I + r"already exists|already in use|already been taken|is already taken",
+         (_I + r"already exists|already in use|already been taken|is already taken|already scheduled for deletion",
           r"AlreadyExists|AlreadyOwnedByYou|ResourceExistsException|DuplicateName|InvalidGroup\.Duplicate"), _name_conflict),
 
     Rule("dependency.export-in-use", "dependency", False,
@@ -649,6 +704,14 @@ RULES: tuple[Rule, ...] = (
          (r"DependencyViolation|ResourceInUse", _I + r"has a dependent object|has dependencies|is (?:currently|still) in use|"
           r"in use by another"), _dependency_violation),
 
+    Rule("config.property-validation", "invalid_config", False,
+         "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/troubleshooting.html#troubleshooting-errors-invalid-value-or-unsupported-resource-property",
+         (_I + r"propert(?:y|ies) validation fail|encountered unsupported propert(?:y|ies)|extraneous key \[",),
+         _property_validation),
+    Rule("notfound.ami", "not_found", False,
+         "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html",
+         (r"InvalidAMIID\.\w+|Not authorized for images", _I + r"image id '?\[?ami-\w+\]?'? does not exist"),
+         _ami_missing),
     Rule("notfound.export", "not_found", False,
          "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference-importvalue.html",
          (r"No export named (.+?) found",), _export_missing),
@@ -675,19 +738,29 @@ RULES: tuple[Rule, ...] = (
     Rule("config.invalid-value", "invalid_config", False,
          CFN_TROUBLESHOOTING + "#troubleshooting-errors-invalid-value-or-unsupported-resource-property",
          (r"InvalidParameter\w*|ValidationError|MalformedPolicyDocument|MissingParameter|InvalidRequest|"
-          r"InsufficientCapabilities|Requires capabilities",
+          r"InsufficientCapabilities|Requires capabilities|InvalidConfiguration\w*",
           _I + r"properties validation failed|model validation failed|encountered unsupported property|"
-          r"is not (?:a )?valid|invalid (?:value|parameter|input)|must (?:be|have|contain|specify)"), _invalid_value),
+          r"is not (?:a )?valid|invalid (?:value|parameter|input)|must (?:be|have|contain|specify)|"
+          r"\bdeprecated\b|no longer supported"), _invalid_value),
 )
 
 RULES_BY_ID = {rule.id: rule for rule in RULES}
 
 
-def match(ctx: Context) -> tuple[Rule, re.Match] | None:
-    for rule in RULES:
-        found = rule.match(ctx)
-        if found:
-            return rule, found
+# CloudFormation's handler error codes are coarse (a target-group conflict comes back as ServiceLimitExceeded):
+# the service's own words are matched first, the code only when they say nothing known.
+_HANDLER_CODE = re.compile(r"\s*\(RequestToken: [^)]*HandlerErrorCode: \w+\)")
+
+
+def match(ctx: Context) -> tuple[Rule, re.Match, Context] | None:
+    """The first rule matching the message (without its HandlerErrorCode, then with it), the match, and the
+    context it matched in."""
+    stripped = _HANDLER_CODE.sub("", ctx.message)
+    for candidate in ((replace(ctx, message=stripped),) if stripped != ctx.message else ()) + (ctx,):
+        for rule in RULES:
+            found = rule.match(candidate)
+            if found:
+                return rule, found, candidate
     return None
 
 
@@ -701,8 +774,8 @@ def diagnose(ctx: Context, chain: list[str] | None = None) -> Diagnosis | None:
     matched = match(ctx)
     if matched is None:
         return None
-    rule, found = matched
-    finding = rule.explain(ctx, found)
+    rule, found, matched_ctx = matched
+    finding = rule.explain(matched_ctx, found)
     patch, fix = finding.plan_patch, finding.fix
     if patch and ctx.plan is not None:
         try:
