@@ -151,6 +151,14 @@ def verify(
                         color=color, checks=results)
 
 
+def unreachable_only(result: Verification) -> bool:
+    """True when checks failed and every failure is `unreachable` (the address could not be
+    reached from here): a caller may then rely on the load balancer's own health checks (the
+    `targets` check, if it ran, passed)."""
+    failed = [c for c in result.checks if not c.passed]
+    return bool(failed) and all(c.unreachable for c in failed)
+
+
 def record_verification(state: DeploymentState, result: Verification) -> None:
     """Keep `result` as `state.verification` and add a history event; the caller saves the state
     (under the deployment lock). The deployment's status is not changed."""

@@ -9,7 +9,7 @@ import sys
 import boto3
 import pytest
 
-from hivemind.qa import TEST_LISTENER_PORT, record_verification, verify
+from hivemind.qa import TEST_LISTENER_PORT, record_verification, unreachable_only, verify
 from hivemind.qa.fleet import _PROBE, probe_commands
 from hivemind.render import names
 from hivemind.state import DeploymentStatus, append_history, load_state, save_state
@@ -99,9 +99,12 @@ def test_test_listener_checks_the_idle_colour(deployed):
     checks = _checks(result)
     assert not checks["targets"]["passed"] and "no targets registered in the green" in checks["targets"]["detail"]
     assert checks["http"]["unreachable"]  # the caller may fall back on the ALB's health checks
+    assert not unreachable_only(result)  # ...but not here: the green target group is empty
     d.fleet("green")
     checks = _checks(verify(state, test_listener=True, checks=("targets",)))
     assert checks["targets"]["passed"] and checks["targets"]["data"]["color"] == "green"
+    result = verify(state, test_listener=True)
+    assert not result.passed and unreachable_only(result)  # healthy targets, address out of reach
 
 
 def test_target_groups_found_from_the_edge_stack_without_parameters(deployed):
