@@ -92,6 +92,10 @@ def show_plan(plan: DeploymentPlan) -> None:
     console.print(services)
     if roots_apart and not with_root:
         console.print("folders: " + ", ".join(f"{s.name} in {s.root}" for s in plan.services), highlight=False)
+    for s in plan.services:
+        if s.release_command:
+            console.print(f"release ({s.name}, once per release before traffic moves): {s.release_command}",
+                          highlight=False, soft_wrap=True, markup=False)
     stores = Table(show_header=True)
     stores.add_column("store")
     stores.add_column("engine")
@@ -108,6 +112,10 @@ def show_plan(plan: DeploymentPlan) -> None:
     else:
         stores.add_row("cache", "none", "-")
     console.print(stores)
+    if plan.needs:
+        # Deploy refuses until each is set as a service env or secret: say so before it does.
+        console.print("needs (set as env or secrets before deploying): " + ", ".join(n.name for n in plan.needs),
+                      style="yellow", highlight=False, soft_wrap=True, markup=False)
     obs = plan.observability
     console.print(f"observability: dashboard {'on' if obs.dashboard else 'off'}, alarms {'on' if obs.alarms else 'off'}, "
                   f"X-Ray {'on' if obs.xray else 'off'}" + (f"  description: {plan.description}" if plan.description else ""),
