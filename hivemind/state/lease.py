@@ -112,7 +112,8 @@ class LeaseInfo:
         return self.released or self.age > self.ttl
 
     def describe(self) -> str:
-        return f"`hivemind {self.command}` run by {self.who} on {self.host} (pid {self.pid}) since {self.since}"
+        what = f"`hivemind {self.command}`" if self.command else "a hivemind command"
+        return f"{what} run by {self.who} on {self.host} (pid {self.pid}) since {self.since}"
 
 
 def _error_code(exc: ClientError) -> str:

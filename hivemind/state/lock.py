@@ -15,7 +15,8 @@ Keyword arguments:
 - `region`: where the lease lives: the deployment's region (default: AWS_REGION /
   AWS_DEFAULT_REGION / us-east-1). A region with no bootstrap stack gets one (the command is about
   to change AWS there).
-- `command`: what the holder is doing ("deploy", "destroy", ...), shown to whoever is refused.
+- `command`: what the holder is doing ("deploy", "destroy", ...), shown to whoever is refused
+  (default: the CLI subcommand this process runs).
 - `wait`: seconds to wait for a holder to finish (`--wait-lock 10m`: see `parse_wait`) before
   DeploymentLocked; 0 refuses at once. One deadline covers both layers.
 - `remote`: False takes the local flock only. Say so explicitly for commands that change nothing
@@ -38,11 +39,13 @@ import fcntl
 import json
 import os
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from pathlib import Path
 
 from ..errors import HivemindError
 from ..paths import deployment_dir
@@ -77,6 +80,14 @@ def parse_wait(text: str | float | int | None) -> float:
     if seconds < 0:
         raise HivemindError("--wait-lock must not be negative")
     return seconds
+
+
+def _default_command() -> str:
+    """The CLI subcommand this process runs (`hivemind deploy ...` -> "deploy"), else ""."""
+    argv = sys.argv
+    if len(argv) > 1 and Path(argv[0]).name in ("hivemind", "__main__.py") and not argv[1].startswith("-"):
+        return argv[1]
+    return ""
 
 
 def _holder(fd: int) -> str:
@@ -139,6 +150,7 @@ def deployment_lock(
         return
 
     wait_s = parse_wait(wait)
+    command = command if command is not None else _default_command()
     deadline = time.monotonic() + wait_s
     path = deployment_dir(deployment_id) / LOCK_FILENAME
     path.parent.mkdir(parents=True, exist_ok=True)
