@@ -455,6 +455,16 @@ def _bucket_not_empty(ctx: Context, m: re.Match) -> Finding:
         commands=[f"aws s3 rm s3://{bucket} --recursive"])
 
 
+def _delete_conflict(ctx: Context, m: re.Match) -> Finding:
+    role = ctx.physical_id or "<role>"
+    return Finding(
+        root_cause=f"{ctx.logical_id or 'the IAM entity'} still has policies or instance profiles attached that the "
+                   "stack did not create, so IAM refuses to delete it",
+        fix="Detach what was added outside the stack (policies, instance profile membership), then delete again.",
+        commands=[f"aws iam list-attached-role-policies --role-name {_q(role)}",
+                  f"aws iam list-instance-profiles-for-role --role-name {_q(role)}"])
+
+
 def _dependency_violation(ctx: Context, m: re.Match) -> Finding:
     resource = _first(r"resource (\S+) has a dependent object", ctx.message) or ctx.physical_id
     commands = []
@@ -466,6 +476,17 @@ def _dependency_violation(ctx: Context, m: re.Match) -> Finding:
                    "is released a few minutes later)",
         fix="Retry after the dependent resources are gone; if one was created outside the stack, delete it first.",
         commands=commands)
+
+
+def _service_linked_role(ctx: Context, m: re.Match) -> Finding:
+    service = (_first(r"verify that the (\w+) service linked role", ctx.message, flags=re.I) or "").lower()
+    principal = {"ecs": "ecs.amazonaws.com", "autoscaling": "autoscaling.amazonaws.com",
+                 "elasticloadbalancing": "elasticloadbalancing.amazonaws.com", "rds": "rds.amazonaws.com",
+                 "elasticache": "elasticache.amazonaws.com"}.get(service)
+    return Finding(
+        root_cause=f"the {service.upper() or 'service'} service-linked role does not exist in this account yet",
+        fix="Create the service-linked role once for the account, then retry.",
+        commands=[f"aws iam create-service-linked-role --aws-service-name {principal}"] if principal else [])
 
 
 def _ami_missing(ctx: Context, m: re.Match) -> Finding:
@@ -699,6 +720,9 @@ RULES: tuple[Rule, ...] = (
     Rule("dependency.bucket-not-empty", "dependency", False,
          CFN_TROUBLESHOOTING + "#troubleshooting-errors-delete-stack-fails",
          (r"BucketNotEmpty", _I + r"bucket you tried to delete is not empty"), _bucket_not_empty),
+    Rule("dependency.delete-conflict", "dependency", False,
+         CFN_TROUBLESHOOTING + "#troubleshooting-errors-delete-stack-fails",
+         (r"DeleteConflict", _I + r"cannot delete entity, must (?:detach|delete|remove)"), _delete_conflict),
     Rule("dependency.violation", "dependency", "sometimes",
          "https://repost.aws/knowledge-center/troubleshoot-dependency-error-delete-vpc",
          (r"DependencyViolation|ResourceInUse", _I + r"has a dependent object|has dependencies|is (?:currently|still) in use|"
@@ -708,6 +732,10 @@ RULES: tuple[Rule, ...] = (
          "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/troubleshooting.html#troubleshooting-errors-invalid-value-or-unsupported-resource-property",
          (_I + r"propert(?:y|ies) validation fail|encountered unsupported propert(?:y|ies)|extraneous key \[",),
          _property_validation),
+    Rule("notfound.service-linked-role", "not_found", False,
+         "https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html",
+         (_I + r"service[- ]linked role[^.]*(?:exists|does not exist|not found)|unable to assume the service linked role",),
+         _service_linked_role),
     Rule("notfound.ami", "not_found", False,
          "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html",
          (r"InvalidAMIID\.\w+|Not authorized for images", _I + r"image id '?\[?ami-\w+\]?'? does not exist"),
@@ -738,7 +766,7 @@ RULES: tuple[Rule, ...] = (
     Rule("config.invalid-value", "invalid_config", False,
          CFN_TROUBLESHOOTING + "#troubleshooting-errors-invalid-value-or-unsupported-resource-property",
          (r"InvalidParameter\w*|ValidationError|MalformedPolicyDocument|MissingParameter|InvalidRequest|"
-          r"InsufficientCapabilities|Requires capabilities|InvalidConfiguration\w*",
+          r"InsufficientCapabilities|Requires capabilities|InvalidConfiguration\w*|InvalidChangeBatch",
           _I + r"properties validation failed|model validation failed|encountered unsupported property|"
           r"is not (?:a )?valid|invalid (?:value|parameter|input)|must (?:be|have|contain|specify)|"
           r"\bdeprecated\b|no longer supported"), _invalid_value),
