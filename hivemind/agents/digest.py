@@ -23,6 +23,7 @@ MANIFEST_NAMES = (
     "package.json", "requirements.txt", "pyproject.toml", "Pipfile", "setup.py", "go.mod", "pom.xml",
     "build.gradle", "build.gradle.kts", "Gemfile", "composer.json", "Dockerfile", "docker-compose.yml",
     "docker-compose.yaml", "compose.yaml", "compose.yml", "Procfile", "app.json", "fly.toml",
+    "render.yaml", "railway.json", "railway.toml", "heroku.yml", "pnpm-workspace.yaml",
 )
 ENTRY_NAMES = (
     "main.py", "app.py", "server.py", "wsgi.py", "asgi.py", "manage.py", "worker.py", "tasks.py",

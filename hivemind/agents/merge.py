@@ -6,7 +6,7 @@ Rules:
   validity get a second chance after the others, so "kind: worker" can follow "port: null");
 - its evidence must be checkable: `path:line` of a visible repository file whose line exists, or
   `description` (the user's description, when one was given);
-- a build/start command must be shown by what it cites (and an env variable named by it): the whole command or a clear part of what
+- a build/start/release command must be shown by what it cites (and an env variable named by it): the whole command or a clear part of what
   it runs (script, module, file or object name), not just any existing line;
 - a change that contradicts a value the detectors proved (draft evidence with origin "detector")
   needs repository evidence of its own: `description` is not enough;
@@ -33,7 +33,7 @@ PROTECTED_ROOTS = frozenset({"name", "schema_version", "stage", "region", "descr
 SECRET_ENV = re.compile(r"(SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|PRIVATE|CREDENTIAL|ACCESS_KEY)", re.I)
 _TOKEN = re.compile(r"\[(\d+)\]|\.?([A-Za-z_][A-Za-z0-9_]*)")
 DESCRIPTION_SOURCE = "description"
-COMMAND_FIELDS = frozenset({"build_command", "start_command"})
+COMMAND_FIELDS = frozenset({"build_command", "start_command", "release_command"})
 MAX_CITED_LINES = 20
 _MISSING = object()
 

@@ -24,15 +24,18 @@ A deterministic analyser has already produced a draft plan; each of its values l
 (origin "detector" = proven by a file, "default" = a guess). Your job: check the draft against the
 repository and propose only the changes the repository (or the user's description) supports:
 wrong or missing ports, start/build commands, health-check paths, frameworks, a missed worker,
-database or cache, a missed environment variable. Never invent values.
+database or cache, a missed environment variable, a missed release command (database migrations run
+once per release), a setting the app cannot start without. Never invent values.
 
 Plan fields you may change (dotted paths): services[i].kind ("web"|"worker"), runtime
 ("node"|"python"|"go"|"java"|"ruby"|"php"|"static"|"docker"), framework, port (null for workers),
-root, build_command, start_command, health_check_path (starts with "/"), instance_type,
+root, build_command, start_command, release_command (run once per release before traffic moves, e.g.
+"python manage.py migrate --noinput"), health_check_path (starts with "/"), instance_type,
 min_instances, max_instances, env.NAME (non-secret values only); services[N] with N = number of
 services adds a service (an object with name, kind, runtime, ...); database (null or
 {engine: "postgres"|"mysql", version, ...}) and database.FIELD; cache (null or {engine: "redis"})
-and cache.FIELD; observability.xray / alarms / dashboard. Do not change name, stage, region or
+and cache.FIELD; needs[N] ({name, source: "path:line", reason}: an env var the app reads with no
+default; deploy waits until the user sets it); observability.xray / alarms / dashboard. Do not change name, stage, region or
 description, and never put secrets (passwords, tokens, keys) into env.
 
 Evidence: every change cites "path:line" from the line-numbered excerpts or read_file output (the
