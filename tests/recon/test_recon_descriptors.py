@@ -243,3 +243,19 @@ def test_heroku_yml_release_and_addons_beat_a_sqlite_default(make_repo):
     }))
     assert plan.database.engine == "postgres"
     assert plan.services[0].release_command == "python manage.py migrate --noinput"
+
+
+@pytest.mark.parametrize("name, text", [
+    ("fly.toml", "[[services]]\ninternal_port = 'x'\n[processes]\napp = 5\n[deploy]\nrelease_command = []\n"),
+    ("fly.toml", "not = [toml"),
+    ("render.yaml", "services: 5\ndatabases: 7\n"),
+    ("render.yaml", "services:\n  - type: web\n    envVars: 3\n    startCommand: [1]\n"),
+    ("railway.json", '{"deploy": {"startCommand": 5, "preDeployCommand": {"a": 1}}}'),
+    ("app.json", '{"env": {"X": 5}, "addons": "heroku-postgresql"}'),
+    ("heroku.yml", "release: 5\nsetup: [1]\n"),
+    ("docker-compose.prod.yml", "services:\n  web:\n    build: .\n    environment: 5\n    command: 7\n    healthcheck: []\n"),
+    ("Dockerfile.prod", "FROM\nEXPOSE\nENTRYPOINT [\n"),
+])
+def test_malformed_descriptors_never_crash(make_repo, name, text):
+    plan = analyse_repo(make_repo({"package.json": pkg({"express": "4"}), name: text}))
+    assert plan.services[0].runtime == "node"

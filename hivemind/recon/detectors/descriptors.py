@@ -158,7 +158,7 @@ def _render(repo: RepoView, found: Findings, rel: str) -> None:
     if not isinstance(data, dict):
         return
     base = parent_of(rel)
-    for spec in data.get("services") or []:
+    for spec in _list(data.get("services")):
         if not isinstance(spec, dict) or spec.get("type") not in ("web", "worker", "pserv"):
             continue
         name = str(spec.get("name") or spec["type"])
@@ -190,7 +190,7 @@ def _render(repo: RepoView, found: Findings, rel: str) -> None:
                 else:
                     value = value.strip() if field == "health_check_path" else prefix + value.strip()
                     draft.claim(field, value, rel, _line(repo, rel, key), f"render.yaml {name} {key}", RANK)
-        for var in spec.get("envVars") or []:
+        for var in _list(spec.get("envVars")):
             if not isinstance(var, dict) or not isinstance(var.get("key"), str):
                 continue
             key = var["key"]
@@ -200,10 +200,15 @@ def _render(repo: RepoView, found: Findings, rel: str) -> None:
             if isinstance(source, dict):
                 found.add_database("postgres", rel, _key_line(repo, rel, key), f"render.yaml {key} from a Render database",
                                    STORE_RANK)
-    for database in data.get("databases") or []:
+    for database in _list(data.get("databases")):
         if isinstance(database, dict):
             found.add_database("postgres", rel, _line(repo, rel, "databases"), "render.yaml declares a PostgreSQL database",
                                STORE_RANK)
+
+
+def _list(value: object) -> list:
+    """A YAML/JSON list, or nothing: a descriptor of the wrong shape is ignored, never a crash."""
+    return value if isinstance(value, list) else []
 
 
 def _name_line(repo: RepoView, rel: str, name: str) -> int | None:

@@ -129,8 +129,10 @@ def _compose(repo: RepoView, found: Findings, rel: str) -> None:
         environment = spec.get("environment")
         if isinstance(environment, dict):
             pairs = [(str(k), str(v)) for k, v in environment.items()]
+        elif isinstance(environment, list):
+            pairs = [tuple(str(e).split("=", 1)) if "=" in str(e) else (str(e), "") for e in environment]
         else:
-            pairs = [tuple(str(e).split("=", 1)) if "=" in str(e) else (str(e), "") for e in environment or []]
+            continue
         for key, value in pairs:
             if key in PROVIDED_URLS:
                 continue
