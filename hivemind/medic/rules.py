@@ -827,6 +827,3 @@ def unknown(ctx: Context, chain: list[str] | None = None, note: str = "") -> Dia
             + ".",
         retry_alone_fixes=False, rule="unknown", evidence=evidence_of(ctx, chain))
 
-
-def with_context(ctx: Context, **changes) -> Context:
-    return replace(ctx, **changes)

@@ -72,3 +72,20 @@ def test_secrets_in_failure_texts_never_reach_the_diagnosis():
                                  "AKIAABCDEFGHIJKLMNOP was denied", use_agent=False)
     dumped = diagnosis.model_dump_json()
     assert "Sup3rS3cret" not in dumped and "AKIAABCDEFGHIJKLMNOP" not in dumped
+
+
+def test_the_services_words_outrank_cloudformations_coarse_handler_code():
+    text = ('Resource handler returned message: "A listener already exists on this port for this load balancer" '
+            "(RequestToken: 6e5ebe88-d842-db66-ff87-6c7d10bbc542, HandlerErrorCode: ServiceLimitExceeded)")
+    assert diagnose_message(text, use_agent=False).category == "name_conflict"
+    only_code = 'Resource handler returned message: "null" (RequestToken: 8faf28c8, HandlerErrorCode: ServiceLimitExceeded)'
+    assert diagnose_message(only_code, use_agent=False).category == "quota"  # the code is all there is
+
+
+def test_an_endpoint_naming_no_region_is_not_worth_a_retry():
+    wrong = diagnose_message('Could not connect to the endpoint URL: "https://lambda.us-east-1a.amazonaws.com/"',
+                             use_agent=False)
+    assert wrong.category == "network" and wrong.retry_alone_fixes is False and "'us-east-1a'" in wrong.root_cause
+    flaky = diagnose_message("Connect timeout on endpoint URL: \"https://events.ap-southeast-2.amazonaws.com/\"",
+                             use_agent=False)
+    assert flaky.category == "network" and flaky.retry_alone_fixes == "sometimes"
