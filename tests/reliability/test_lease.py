@@ -196,3 +196,13 @@ def test_a_stale_copy_is_refused_even_under_the_lease(bootstrapped, homes, make_
         with pytest.raises(StateConflict, match=r"is at revision 2 .* based on revision 1"):
             save_state(stale)
     assert load_state("orders-api").active_color == "green"
+
+
+def test_ctrl_c_inside_the_block_releases_the_lease(bootstrapped):
+    with pytest.raises(KeyboardInterrupt):
+        with deployment_lock("orders-api", region=REGION, command="deploy") as lease:
+            assert not read_lease("orders-api", REGION).released
+            raise KeyboardInterrupt
+    assert read_lease("orders-api", REGION).released and lease._stop.is_set()  # no more heartbeats
+    with deployment_lock("orders-api", region=REGION, command="deploy"):  # free for the next command at once
+        pass
