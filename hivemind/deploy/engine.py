@@ -22,7 +22,7 @@ from . import guard
 from .cfn import ApiFactory, Cancelled, CloudFormationApi, WaitFailed
 from .changeset import (
     ChangeSetContext, StackPreview, StackSpec, CREATE_STATES, RECREATE_STATES, TEMPLATE_BODY_LIMIT,
-    create_change_set, deferred_preview, discard, retire_preview, stack_status,
+    create_change_set, deferred_preview, discard, retire_preview, stack_status, template_as_dict,
 )
 from .errors import DeployError
 from .events import EventTracker, RootCause
@@ -137,13 +137,17 @@ class DeployEngine:
         """
         specs = dependency_order(specs)
         api = self._api()
-        statuses = {s.name: stack_status(api, s.name) for s in specs}
+        stacks = {s.name: api.describe_stack(s.name) for s in specs}
+        statuses = {n: (st or {}).get("StackStatus") for n, st in stacks.items()}
         deployed = {n for n, st in statuses.items() if st not in CREATE_STATES and st not in RECREATE_STATES}
 
         def one(spec: StackSpec) -> StackPreview:
             api = self._api()
             if any(dep in statuses and dep not in deployed for dep in spec.dependencies):
                 return deferred_preview(api, spec)
+            unchanged = unchanged_preview(api, spec, stacks, self._ctx)
+            if unchanged is not None:
+                return unchanged
             if what_if and spec.needs_upload and self._ctx.upload_template is None:
                 # A fresh account has no artifact bucket yet (the deploy creates it) and a
                 # preview creates nothing: show this stack from its template instead.
@@ -369,6 +373,35 @@ class DeployEngine:
         outcome.finished_seq = self._next_seq()
         self._status(outcome.name, outcome.result)
         return outcome
+
+
+# Settled states whose template is what runs (a failed update's rollback restored the old one).
+_SETTLED = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE"}
+
+
+def unchanged_preview(api: CloudFormationApi, spec: StackSpec, stacks: dict[str, dict | None],
+                      ctx: ChangeSetContext) -> StackPreview | None:
+    """A no-change preview without creating a change set, when that is certain: the stack is
+    settled, runs exactly this template with these tags and no rollback triggers are asked, and
+    it was last updated after every stack it reads values from (so the SSM values it resolved
+    are current). None when a change set must decide."""
+    stack = stacks.get(spec.name)
+    if not stack or stack.get("StackStatus") not in _SETTLED or spec.name in ctx.rollback_configurations:
+        return None
+    tags = {t["Key"]: t["Value"] for t in stack.get("Tags") or []}
+    if any(tags.get(t["Key"]) != t["Value"] for t in ctx.tags):
+        return None
+    updated = stack.get("LastUpdatedTime") or stack.get("CreationTime")
+    for dep in spec.dependencies:
+        upstream = stacks.get(dep) or api.describe_stack(dep)
+        if upstream is None or updated is None:
+            return None
+        if (upstream.get("LastUpdatedTime") or upstream.get("CreationTime")) > updated:
+            return None
+    old = template_as_dict(api.get_template(spec.name))
+    if old != spec.template:
+        return None
+    return StackPreview(spec, "UPDATE", no_changes=True, existing_status=stack["StackStatus"], old_template=old)
 
 
 def _error_text(exc: BaseException) -> str:

@@ -68,11 +68,9 @@ def ui_for(console: Console | None, confirm: Callable[[str], bool] | None, ui: U
         return ui
     if confirm is not None:
         return _CallbackUI(confirm)
-    if console is not None:
-        from ..cli.ui import TerminalUI
+    from ..cli.ui import TerminalUI
 
-        return TerminalUI(console)
-    return QuietUI()
+    return TerminalUI(console or Console())
 
 
 class _CallbackUI(QuietUI):
@@ -173,8 +171,6 @@ def _first_deploy(op: Operation, plan: DeploymentPlan, repo: Path, *, yes: bool,
             raise
     state.plan, state.stage = plan, plan.stage
     releases.promote(state, release)
-    for name in result.engine.deleted:
-        state.stacks.pop(name, None)  # gone on purpose, not "MISSING"
     with op.phase("verify", status=S.VERIFYING):
         # This process holds the lock, so the refresh reads the deploy as running, not interrupted.
         refresh_from_cloudformation(state)

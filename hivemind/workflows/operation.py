@@ -78,9 +78,10 @@ class Operation:
     def __init__(self, deployment_id: str, action: str, *, region: str | None = None,
                  ui: UserInterface | None = None, what_if: bool = False,
                  state_factory: Callable[[], DeploymentState] | None = None,
-                 load: Callable[[], DeploymentState] | None = None):
+                 load: Callable[[], DeploymentState] | None = None, wait_lock: float | str = 0.0):
         self.deployment_id, self.action, self.region = deployment_id, action, region
         self.ui = ui or QuietUI()
+        self.wait_lock = wait_lock
         self.what_if = what_if
         self._state_factory, self._load = state_factory, load
         self.state: DeploymentState | None = None
@@ -98,7 +99,9 @@ class Operation:
 
     # --- entering: lock + state ---
     def __enter__(self) -> "Operation":
-        self._lock = deployment_lock(self.deployment_id)
+        # A what-if changes nothing in AWS: the local lock is enough (and creates nothing there).
+        self._lock = deployment_lock(self.deployment_id, region=self.region, command=self.action,
+                                     remote=not self.what_if, wait=self.wait_lock)
         self._lock.__enter__()
         try:
             self.state = self._load_state()

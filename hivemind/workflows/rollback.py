@@ -162,8 +162,6 @@ def _delete_failed_first_deploy(op: Operation, *, yes: bool, tuning: Tuning) -> 
         return result
     with op.phase("delete", status=S.ROLLING_BACK):
         result.engine = rollout.execute(engine, previews)
-    for name in result.engine.deleted:
-        state.stacks.pop(name, None)
     result.lifecycle = op.succeed(S.ROLLED_BACK, f"deleted {len(result.engine.deleted)} stack(s) of the failed deploy")
     return result
 

@@ -17,7 +17,7 @@ from ..aws import aws_errors, client
 from ..deploy import guard
 from ..deploy.cfn import thread_local_factory
 from ..deploy.changeset import ChangeSetContext, StackPreview, StackSpec
-from ..deploy.engine import DeployEngine, EngineResult
+from ..deploy.engine import NO_CHANGES, DeployEngine, EngineResult, StackOutcome
 from ..deploy.errors import ChecksFailed, DeployError
 from ..paths import deployment_dir
 from ..plan import DeploymentPlan, load_plan
@@ -220,7 +220,7 @@ class StackRollout:
         """Execute along the DAG with live progress. A failed stack raises DeployError carrying the
         root cause (recorded as the state's failure)."""
         if not any(not p.no_changes for p in previews):
-            return EngineResult({})
+            return EngineResult({p.name: StackOutcome(p.name, NO_CHANGES) for p in previews})
         self.op.changed_aws = True
         with self.op.ui.progress([p.name for p in previews]) as progress:
             engine.progress = progress
@@ -232,6 +232,8 @@ class StackRollout:
         for name in result.changed:
             if name not in self.op.stacks_changed:
                 self.op.stacks_changed.append(name)
+        for name in result.deleted:
+            self.op.state.stacks.pop(name, None)  # gone on purpose, not "MISSING"
         if not result.ok:
             failure = result.first_failure
             cause = failure.root_cause if failure else None

@@ -26,7 +26,8 @@ from . import releases
 from .deploy import DeployResult, retired_stacks, verify_and_record
 from .operation import LifecycleResult, Operation, Refused
 from .rollout import (
-    StackFailed, StackRollout, Tuning, artifact_info, artifact_ref, bootstrap_bucket, check_needs, plan_hash,
+    StackFailed, StackRollout, Tuning, artifact_info, artifact_ref, bootstrap_bucket, check_needs, confirm_question,
+    plan_hash,
     resolve_plan,
 )
 from .ui import UserInterface
@@ -153,8 +154,7 @@ class _Release:
         op.ui.note(f"then: shift traffic on {stack_name(plan.name, 'edge')} from {active} to {idle} "
                    f"({' then '.join(_weights_text(s) for s in steps)}), bake {bake}s"
                    + ("" if keep_previous else f", retire {stack_name(plan.name, 'app', active)}"))
-        question = (f"Release to {idle} ({', '.join(p.name for p in previews if not p.no_changes)}), then shift "
-                    f"traffic from {active}?")
+        question = f"{confirm_question(previews).rstrip('?')}, then shift traffic from {active} to {idle}?"
         if not self._confirm(engine, previews, yes=yes, question=question):
             return self.result
         release = self._new_release(artifacts[idle], idle, strategy)
@@ -291,9 +291,7 @@ class _Release:
         with op.phase("retire", detail=f"delete {name}: {why}"):
             engine = self.rollout.engine()
             previews, _ = self.rollout.preview(engine, [], retire=[name])
-            result = self.rollout.execute(engine, previews)
-        if name in result.deleted:
-            state.stacks.pop(name, None)
+            self.rollout.execute(engine, previews)
         releases.retire_color(state, color)
 
     def _finish(self, detail: str) -> DeployResult:

@@ -191,14 +191,14 @@ def test_running_stacks_finish_after_a_sibling_fails(aws, cfn):
 
 
 def test_template_over_the_body_limit_goes_by_template_url(make_engine, cfn):
-    from hivemind.workflows.deploy import _template_uploader
+    from hivemind.workflows.rollout import template_uploader
 
     s3 = boto3.client("s3", region_name=REGION)
     s3.create_bucket(Bucket="t-artifacts")
     template = bucket_template("t-big-bucket")
     template["Metadata"] = {"Padding": "x" * (TEMPLATE_BODY_LIMIT + 10)}
     specs = [StackSpec("t-big", template)]
-    engine = make_engine(specs, upload=_template_uploader("t-artifacts", "t", REGION))
+    engine = make_engine(specs, upload=template_uploader("t-artifacts", "t", REGION))
     result = engine.execute(engine.preview(specs))
     assert result.ok
     assert live_stacks(cfn) == {"t-big": "CREATE_COMPLETE"}

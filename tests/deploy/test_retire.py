@@ -136,14 +136,12 @@ def test_what_if_heading_counts_the_resources_of_a_retiring_stack():
 def test_the_confirmation_names_what_is_deployed_and_what_is_deleted():
     from hivemind.deploy import ResourceChange
     from hivemind.deploy.changeset import StackPreview
-    from hivemind.workflows.deploy import _confirm
+    from hivemind.workflows.rollout import confirm_question
 
     retiring = StackPreview(StackSpec("x-data", {}), "DELETE", [ResourceChange("Remove", "Db", "AWS::RDS::DBInstance")],
                             retire=True)
     updating = StackPreview(StackSpec("x-app-blue", {}), "UPDATE", [ResourceChange("Modify", "Asg", "AWS::AutoScaling::AutoScalingGroup")])
     quiet = StackPreview(StackSpec("x-network", {}), "UPDATE", no_changes=True)
-    asked: list[str] = []
-    _confirm([quiet, retiring], Console(), lambda q: asked.append(q) or True)
-    _confirm([quiet, updating, retiring], Console(), lambda q: asked.append(q) or True)
+    asked = [confirm_question([quiet, retiring]), confirm_question([quiet, updating, retiring])]
     assert asked == ["Delete 1 stack(s) no longer in the plan (x-data)?",
                      "Deploy changes to 1 stack(s) (x-app-blue) and delete 1 stack(s) no longer in the plan (x-data)?"]

@@ -30,8 +30,9 @@ def stack_times(cfn) -> dict[str, tuple]:
             if s["StackName"].startswith(NAME)}
 
 
-def history_statuses(state) -> list[str]:
-    return [e.status.value for e in state.history if e.action == "deploy"]
+def phases(state) -> list[tuple[str, str]]:
+    """The last operation's timeline: (phase, outcome)."""
+    return [(p.name, p.outcome) for p in state.operations[-1].phases]
 
 
 def test_deploy_then_no_op_then_what_if(aws, repo, capsys):
@@ -45,7 +46,11 @@ def test_deploy_then_no_op_then_what_if(aws, repo, capsys):
     assert tags["hivemind:deployment"] == NAME and tags["hivemind:stage"] == "stage-1"
     state = load_state(NAME)
     assert state.status is DeploymentStatus.COMPLETED and state.last_error is None
-    assert history_statuses(state)[-6:] == ["pending", "building", "provisioning", "deploying", "verifying", "completed"]
+    assert phases(state) == [("bundle", "ok"), ("synth", "ok"), ("change sets", "ok"), ("confirm", "ok"),
+                             ("execute", "ok"), ("verify", "ok")]
+    assert state.operations[-1].status == "succeeded" and state.operations[-1].release == 1
+    assert [(r.label, r.outcome) for r in state.releases] == [("v1", "live")]
+    assert result.lifecycle.to_json()["stacks_changed"] == result.engine.changed
     assert {n: s.status for n, s in state.stacks.items() if s.status != "MISSING"} == dict.fromkeys(STACKS, "CREATE_COMPLETE")
     # The URL is the edge ALB's DNS name.
     dns = boto3.client("elbv2", region_name=REGION).describe_load_balancers()["LoadBalancers"][0]["DNSName"]
@@ -125,8 +130,12 @@ def test_resource_failure_leaves_a_failed_deployment_with_the_root_cause(aws, re
         deploy(repo, stage="stage-1", yes=True, **FAST)
     assert exc.value.exit_code == 1 and str(exc.value).startswith("deploy failed: ")
     state = load_state(NAME)
-    assert state.status is DeploymentStatus.FAILED and state.failed_stage == "deploying"
-    assert state.last_error.startswith(f"{NAME}-data: ")
+    assert state.status is DeploymentStatus.FAILED and state.failed_stage == "execute"
+    assert state.last_error.startswith(f"deploy failed: {NAME}-data: ")
+    # The root cause is recorded as such: the stack and what failed, for the Medic.
+    assert state.failure.stack == f"{NAME}-data" and state.failure.phase == "execute"
+    assert "already exists" in state.failure.reason.lower()
+    assert [r.outcome for r in state.releases] == ["failed"] and state.artifact is None
     assert "already exists" in state.last_error.lower()
     assert "\n" not in state.last_error
     cfn = boto3.client("cloudformation", region_name=REGION)
@@ -147,9 +156,10 @@ def test_ctrl_c_mid_deploy_records_a_truthful_interrupted_state(aws, repo, monke
         deploy(repo, stage="stage-1", yes=True, **FAST)
     assert exc.value.exit_code == 130
     state = load_state(NAME)
-    assert state.status is DeploymentStatus.FAILED and state.failed_stage == "deploying"
-    assert state.last_error == (f"interrupted during deploying; CloudFormation may still be working: "
-                                f"run `hivemind status {NAME}`")
+    assert state.status is DeploymentStatus.FAILED and state.failed_stage == "execute"
+    assert state.last_error == "interrupted during execute; CloudFormation may still be working"
+    assert str(exc.value) == f"interrupted during execute; CloudFormation may still be working: run `hivemind status {NAME}`"
+    assert state.operations[-1].status == "interrupted"
     with deployment_lock(NAME):  # released
         pass
     # The engine did not wait for its workers (the user wants the prompt back); let them end
@@ -181,7 +191,9 @@ def test_a_locked_deployment_is_refused(aws, repo, tmp_path):
             deploy(repo, yes=True, **FAST)
     finally:
         holder.communicate("", timeout=10)
-    assert boto3.client("cloudformation", region_name=REGION).describe_stacks()["Stacks"] == []
+    # (The holder's lease lives in the bootstrap bucket; none of the app's stacks was made.)
+    assert [s["StackName"] for s in boto3.client("cloudformation", region_name=REGION).describe_stacks()["Stacks"]
+            if s["StackName"] != "hivemind-bootstrap"] == []
 
 
 def test_answering_no_deletes_the_change_sets_and_keeps_the_status(aws, repo):
@@ -213,7 +225,11 @@ def test_unacknowledged_check_errors_stop_the_deploy_before_cloudformation(aws, 
     cfn = boto3.client("cloudformation", region_name=REGION)
     assert stack_times(cfn) == {}  # not one change set was created for the app's stacks
     state = load_state(NAME)
-    assert state.status is DeploymentStatus.FAILED and state.failed_stage == "provisioning"
+    # Nothing was sent to CloudFormation: the deployment is recorded as it was (never deployed),
+    # with the refusal in its timeline.
+    assert state.status is DeploymentStatus.PENDING and state.releases == [] and state.artifact is None
+    assert state.operations[-1].status == "refused"
+    assert ("synth", "failed") in phases(state) or ("synth", "refused") in phases(state)
 
 
 def test_what_if_on_a_fresh_repo_changes_nothing_anywhere(aws, repo):
