@@ -36,12 +36,13 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 
 from ..aws import AwsError, aws_errors, client
 from ..errors import HivemindError
@@ -116,6 +117,17 @@ class LeaseInfo:
         return f"{what} run by {self.who} on {self.host} (pid {self.pid}) since {self.since}"
 
 
+@contextmanager
+def _aws(action: str) -> Iterator[None]:
+    """aws_errors, plus a connection reset mid-answer (botocore's HTTPClientError, which
+    aws_errors does not translate yet) as the same one-line AwsError."""
+    try:
+        with aws_errors(action):
+            yield
+    except HTTPClientError as exc:
+        raise AwsError(f"{action}: cannot reach AWS endpoint ({exc.__class__.__name__}: {exc})") from None
+
+
 def _error_code(exc: ClientError) -> str:
     err = exc.response.get("Error", {})
     return str(err.get("Code") or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
@@ -175,7 +187,7 @@ def _read(s3, bucket: str, deployment_id: str) -> LeaseInfo | None:
 def read_lease(deployment_id: str, region: str) -> LeaseInfo | None:
     """The deployment's lease as stored (None if the region has no bootstrap bucket or no lease).
     Read-only: never creates anything."""
-    with aws_errors(f"reading the lock of '{deployment_id}' in {region}"):
+    with _aws(f"reading the lock of '{deployment_id}' in {region}"):
         bucket = find_lock_bucket(region, create=False)
         if bucket is None:
             return None
@@ -283,10 +295,11 @@ class Lease:
                 return
             body = {**self._body, "released": True, "released_at": _now_iso()}
             try:
-                with aws_errors(f"releasing the lock of '{self.deployment_id}'"):
+                with _aws(f"releasing the lock of '{self.deployment_id}'"):
                     self._put(body)
-            except AwsError as exc:
-                # Unreachable now: the lease expires by itself `ttl` after the last heartbeat.
+            except (AwsError, BotoCoreError) as exc:
+                # Unreachable now: the lease expires by itself `ttl` after the last heartbeat. Never
+                # raise here: it would hide the error the command is leaving with.
                 log.warning("%s", exc)
             self.lost_reason = self.lost_reason or "released"
 
@@ -305,7 +318,7 @@ def acquire_lease(
     deadline = time.monotonic() + max(0.0, wait)
     started = time.monotonic()
     told = False
-    with aws_errors(f"taking the lock of '{deployment_id}' in {region}"):
+    with _aws(f"taking the lock of '{deployment_id}' in {region}"):
         bucket = find_lock_bucket(region, create=True)
         s3 = client("s3", region)
         key = lease_key(deployment_id)
@@ -342,7 +355,7 @@ def break_lease(deployment_id: str, region: str, *, expected_etag: str | None = 
     """Mark the lease released whoever holds it (`hivemind unlock --force`). With
     `expected_etag`, only if it is still the lease that was shown to the user (not a newer one
     taken since). Returns the lease that was broken, or None if there was none."""
-    with aws_errors(f"breaking the lock of '{deployment_id}' in {region}"):
+    with _aws(f"breaking the lock of '{deployment_id}' in {region}"):
         bucket = find_lock_bucket(region, create=False)
         if bucket is None:
             return None

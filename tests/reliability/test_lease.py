@@ -206,3 +206,36 @@ def test_ctrl_c_inside_the_block_releases_the_lease(bootstrapped):
     assert read_lease("orders-api", REGION).released and lease._stop.is_set()  # no more heartbeats
     with deployment_lock("orders-api", region=REGION, command="deploy"):  # free for the next command at once
         pass
+
+
+@pytest.mark.parametrize("outage", ["reset", "503"])
+def test_an_outage_while_taking_the_lock_is_one_line(bootstrapped, fault_proxy, outage, monkeypatch):
+    from hivemind import aws as hm_aws
+
+    from botocore.config import Config
+
+    # Two attempts instead of ten: the outcome is the same, the test is faster.
+    monkeypatch.setattr(hm_aws, "CLIENT_CONFIG", hm_aws.CLIENT_CONFIG.merge(
+        Config(retries={"max_attempts": 2, "mode": "standard"})))
+    fault_proxy.configure(outage=outage, only=lambda call: call.service == "s3")
+    with pytest.raises(AwsError) as err:
+        with deployment_lock("orders-api", region=REGION, command="deploy"):
+            pytest.fail("held a lock AWS never granted")
+    assert str(err.value).startswith("taking the lock of 'orders-api' in us-east-1: ") and "\n" not in str(err.value)
+
+
+def test_an_outage_at_release_does_not_hide_the_commands_own_error(bootstrapped, fault_proxy, monkeypatch):
+    from botocore.config import Config
+
+    from hivemind import aws as hm_aws
+
+    monkeypatch.setattr(hm_aws, "CLIENT_CONFIG", hm_aws.CLIENT_CONFIG.merge(
+        Config(retries={"max_attempts": 2, "mode": "standard"})))
+    with pytest.raises(RuntimeError, match="the deploy's own failure"):
+        with deployment_lock("orders-api", region=REGION, command="deploy"):
+            fault_proxy.configure(outage="reset")
+            raise RuntimeError("the deploy's own failure")
+    fault_proxy.clear()
+    assert read_lease("orders-api", REGION).released is False   # left to expire by itself
+    with deployment_lock("orders-api", remote=False):            # the local layer was released
+        pass
