@@ -207,3 +207,38 @@ def test_a_corrupt_state_file_with_no_copy_in_aws_is_one_line(aws, make_plan):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: {path}: state is not valid JSON"), proc.stderr
     assert path.read_text() == truncated  # left for the user to look at
+
+
+def test_two_writers_without_the_lease_cannot_both_succeed_silently(fault_proxy, make_plan):
+    # SSM has no conditional put: the revision check is a read before the write. Two writers that
+    # both read revision 1 and then write (the puts held up by the proxy so they overlap) are told
+    # apart by the SSM version each write gets: the second learns it raced. (Writers that change
+    # a deployment hold its lease, which keeps this from happening at all.)
+    import threading
+
+    state = DeploymentState.new(make_plan())
+    save_state(state)
+    fault_proxy.configure(latency=1.0, only=lambda call: call.service == "ssm" and call.action == "PutParameter")
+    copies = [load_state("orders-api") for _ in range(2)]
+    copies[0].active_color, copies[1].active_color = "blue", "green"
+    start = threading.Barrier(2)
+    outcomes: list[str] = [""] * 2
+
+    def write(i: int) -> None:
+        start.wait()
+        try:
+            save_state(copies[i])
+            outcomes[i] = "saved"
+        except StateConflict as exc:
+            outcomes[i] = str(exc)
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(o == "saved" for o in outcomes) == [False, True], outcomes
+    [conflict] = [o for o in outcomes if o != "saved"]
+    # Almost always the version check ("at the same moment"); on a very slow machine the second
+    # writer may read after the first landed, and the revision check refuses it instead.
+    assert "written by another command at the same moment" in conflict or "based on revision 1" in conflict
