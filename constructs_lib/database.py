@@ -65,7 +65,7 @@ class RelationalDatabase(Construct):
         # Clients must use TLS: the server refuses plain connections (secure default, no cost).
         self.parameter_group = rds.ParameterGroup(
             self, "Parameters", engine=db_engine, description=f"{engine} {version}: TLS required",
-            parameters={"rds.force_ssl": "1"} if engine == "postgres" else {"require_secure_transport": "ON"},
+            parameters={"rds.force_ssl": "1"} if engine == "postgres" else {"require_secure_transport": "1"},
         ) if force_tls else None
         # One enhanced-monitoring role for the primary and its replicas (CDK would make one each).
         self.monitoring_role = iam.Role(
@@ -103,9 +103,10 @@ class RelationalDatabase(Construct):
             removal_policy=RemovalPolicy.SNAPSHOT,
         )
         self.secret = self.instance.secret
-        if retain_secret and self.secret is not None:
+        generated = self.instance.node.try_find_child("Secret")  # the DatabaseSecret (instance.secret is its attachment)
+        if retain_secret and generated is not None:
             # The final snapshot outlives the stack; so do the credentials that open it.
-            self.secret.apply_removal_policy(RemovalPolicy.RETAIN)
+            generated.apply_removal_policy(RemovalPolicy.RETAIN)
         self.replicas = [
             rds.DatabaseInstanceReadReplica(
                 self,

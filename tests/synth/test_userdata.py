@@ -84,3 +84,74 @@ def test_xray_daemon_package_matches_the_instance_architecture(machine, package)
     proc = subprocess.run([shutil.which("bash"), "-c", shims + section], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().endswith(f"/xray-daemon/{package}")
+
+
+def _environment_section(script: str, tmp_path) -> str:
+    """The boot script's environment step, runnable here: paths moved under tmp_path."""
+    section = script[script.index("# --- environment"):script.index("# --- build")]
+    return (f"set -euo pipefail\nENV_FILE={tmp_path}/app.env\n"
+            + section.replace("/etc/hivemind/rds-ca.pem", f"{tmp_path}/rds-ca.pem"))
+
+
+AWS_SHIM = """
+GOOD_DB_JSON='{"username": "app", "password": "p@ss", "host": "db.internal", "port": 3306, "dbname": "app"}'
+aws() {
+  case "$*" in
+    *"secretsmanager get-secret-value --secret-id demo/api-key"*) [ -n "${FAIL_API_KEY:-}" ] && return 255; echo "${API_KEY_VALUE-sk-123}" ;;
+    *"ssm get-parameter --name /hivemind/demo/data/database-secret-name"*) echo "hivemind/demo/db-1" ;;
+    *"secretsmanager get-secret-value --secret-id hivemind/demo/db-1"*) echo "${DB_JSON:-$GOOD_DB_JSON}" ;;
+    *"elasticache describe-replication-groups"*) echo "${REDIS_HOST_VALUE-redis.internal}" ;;
+    *) echo "unexpected aws $*" >&2; return 1 ;;
+  esac
+}
+step() { :; }
+curl() { while [ "$1" != "-o" ]; do shift; done; printf -- '-----BEGIN CERTIFICATE-----\\nx\\n' > "$2"; }
+"""
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"FAIL_API_KEY": "1"}, "boot failed: could not read API_KEY"),
+    ({"API_KEY_VALUE": "None"}, "boot failed: API_KEY is empty"),
+    ({"API_KEY_VALUE": ""}, "boot failed: API_KEY is empty"),
+    ({"REDIS_HOST_VALUE": "None"}, "boot failed: the Redis endpoint is empty"),
+    ({"DB_JSON": '{"username": "app", "host": "db.internal", "port": 3306}'}, "lacks password"),
+])
+def test_a_failed_or_empty_lookup_fails_the_boot(tmp_path, env, message):
+    """Before, `printf '%s' "$(aws ...)"` swallowed a failing lookup and the instance started with an
+    empty value and reported success; now the step (and so the script and its cfn-signal) fails."""
+    plan = plan_for("python", secrets={"API_KEY": "demo/api-key"}).model_copy(update={"cache": {}})
+    plan = DeploymentPlan.model_validate(plan.model_dump())
+    script = render_user_data(plan, plan.services[0], "blue", None)
+    proc = subprocess.run([shutil.which("bash"), "-c", AWS_SHIM + _environment_section(script, tmp_path)],
+                          capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", **env})
+    assert proc.returncode != 0
+    assert message in proc.stderr
+
+
+def test_lookups_that_answer_write_the_environment(tmp_path):
+    plan = DeploymentPlan.model_validate({**plan_for("python", secrets={"API_KEY": "demo/api-key"}).model_dump(), "cache": {}})
+    script = render_user_data(plan, plan.services[0], "blue", None)
+    proc = subprocess.run([shutil.which("bash"), "-c", AWS_SHIM + _environment_section(script, tmp_path)],
+                          capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 0, proc.stderr
+    written = (tmp_path / "app.env").read_text().splitlines()
+    assert "API_KEY=sk-123" in written
+    assert f"DATABASE_URL=mysql://app:p%40ss@db.internal:3306/app?ssl_ca={tmp_path}/rds-ca.pem" in written
+    assert "REDIS_URL=rediss://redis.internal:6379" in written
+    assert not any(line.startswith("DATABASE_READ_URL=") for line in written)  # no replica in this plan
+
+
+def test_boot_steps_are_timed_and_logs_rotate():
+    plan = plan_for("node")
+    script = render_user_data(plan, plan.services[0], "blue", ArtifactRef("bkt", "demo/app.tgz", "f" * 64))
+    steps = [line.split()[1] for line in script.splitlines() if line.startswith("step ")]
+    assert steps == ["runtime", "artifact", "environment", "build", "xray", "start", "ready-check"]
+    assert "step healthy" in script  # boot-to-healthy, measured in the bootstrap log
+    assert "/etc/logrotate.d/hivemind" in script and "copytruncate" in script and "maxsize 100M" in script
+    assert "ExecStartPre=/bin/sh -c 'echo \"hivemind-service-start web\"" in script
+
+
+def test_node_install_uses_npm_ci_with_a_lockfile():
+    plan = plan_for("node", build_command="npm install")
+    script = render_user_data(plan, plan.services[0], "blue", None)
+    assert "if [ -f package-lock.json ]; then npm ci; else npm install; fi" in script
