@@ -62,6 +62,9 @@ def verify_command(
         check_url(url)  # bad input fails before any AWS call
     state = live_state(deployment_id, region)
     result = verify(state, url=url, checks=tuple(check) if check else None, timeout=timeout)
+    skipped = sorted(set(check or ()) - {c.name for c in result.checks})
+    if skipped:
+        err_console.print(f"warning: not run, as they do not apply here: {', '.join(skipped)}", highlight=False)
     try:
         with deployment_lock(state.id):
             stored = load_state(state.id, state.region)

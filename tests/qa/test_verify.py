@@ -208,7 +208,7 @@ def test_destroyed_deployment_is_refused(deployed, cli):
     assert code == 2 and "was destroyed" in err and len(err.strip().splitlines()) == 1
 
 
-def test_checks_that_do_not_apply(aws, make_plan, app_server):
+def test_checks_that_do_not_apply_are_left_out(aws, deployed, make_plan, app_server, cli):
     from hivemind.state import DeploymentState
 
     workers = DeploymentState.new(make_plan(services=[{"name": "jobs", "kind": "worker", "runtime": "python"}]))
@@ -216,12 +216,13 @@ def test_checks_that_do_not_apply(aws, make_plan, app_server):
     assert result.checks == [] and result.passed  # nothing to check is not a failure
     state = DeploymentState.new(make_plan())
     url = app_server(200)
-    result = verify(state, url=url, checks=("tls", "database", "http"))
-    checks = _checks(result)
-    assert checks["http"]["passed"]
-    assert checks["tls"]["detail"] == f"not applicable: {url} is not https" and not checks["tls"]["passed"]
-    assert checks["database"]["detail"] == "not applicable: the plan has no database"
-    assert not result.passed  # asked for by name, so it cannot silently pass
+    # What the deploy gate asks of the test listener (plain HTTP): tls does not apply there.
+    result = verify(state, url=url, checks=("dns", "port", "tls", "http", "database"))
+    assert [c.name for c in result.checks] == ["dns", "port", "http"] and result.passed
+    deployed()
+    code, out, err = cli("verify", "orders-api", "--url", url, "--check", "http", "--check", "tls", "--json")
+    assert code == 0 and [c["name"] for c in json.loads(out)["checks"]] == ["http"]
+    assert "warning: not run, as they do not apply here: tls" in err
 
 
 def test_status_shows_the_last_verification(deployed, app_server, cli):
