@@ -17,6 +17,13 @@ MANIFESTS = frozenset({
     "go.mod", "pom.xml", "build.gradle", "build.gradle.kts", "Gemfile", "composer.json",
     "Dockerfile", "Procfile",
 })
+# Deployment files: they make a folder a root unless it is part of an enclosing project's code.
+DEPLOY_FILES = frozenset({"Dockerfile", "Procfile"})
+SOURCE_OF = {
+    "package.json": (".js", ".mjs", ".cjs", ".ts"), "requirements.txt": (".py",), "pyproject.toml": (".py",),
+    "Pipfile": (".py",), "setup.py": (".py",), "go.mod": (".go",), "pom.xml": (".java", ".kt"),
+    "build.gradle": (".java", ".kt"), "build.gradle.kts": (".java", ".kt"), "Gemfile": (".rb",), "composer.json": (".php",),
+}
 # Folders whose contents are tests, docs or samples, not the application being deployed.
 NON_APP_DIRS = frozenset({
     "test", "tests", "__tests__", "spec", "specs", "fixtures", "testdata", "e2e", "cypress",
@@ -40,10 +47,27 @@ class RepoView:
         self._by_name: dict[str, list[str]] = {}
         for rel in self.files:
             self._by_name.setdefault(rel.rsplit("/", 1)[-1], []).append(rel)
-        self.app_roots: list[str] = sorted(
-            {parent_of(rel) for name in MANIFESTS for rel in self._by_name.get(name, ())
-             if is_app_path(parent_of(rel))}
-        )
+        languages: dict[str, set[str]] = {}
+        for name in MANIFESTS - DEPLOY_FILES:
+            for rel in self._by_name.get(name, ()):
+                if is_app_path(parent_of(rel)):
+                    languages.setdefault(parent_of(rel), set()).update(SOURCE_OF.get(name, ()))
+        folders_with: dict[str, set[str]] = {}
+        for rel in self.files:
+            folders_with.setdefault(parent_of(rel), set()).add("." + rel.rsplit(".", 1)[-1] if "." in rel else "")
+        # A folder with a Dockerfile or Procfile and the enclosing project's own sources (cmd/server
+        # with main.go and a Dockerfile, in a Go module) deploys that project: no root of its own,
+        # so the project keeps its sources. A folder of its own (nginx/ with a config) stays one.
+        deploy_roots = set()
+        for name in DEPLOY_FILES:
+            for rel in self._by_name.get(name, ()):
+                folder = parent_of(rel)
+                if not is_app_path(folder) or folder in languages:
+                    continue
+                project = _enclosing(folder, set(languages))
+                if project is None or not (folders_with.get(folder, set()) & languages[project]):
+                    deploy_roots.add(folder)
+        self.app_roots: list[str] = sorted(set(languages) | deploy_roots)
         self._app_root_set = frozenset(self.app_roots)
         self._cache: dict[str, str | None] = {}
         self._cached_chars = 0
@@ -167,6 +191,15 @@ def any_of(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str]:
 @lru_cache(maxsize=1024)
 def _multiline(pattern: re.Pattern[str]) -> re.Pattern[str]:
     return re.compile(pattern.pattern, pattern.flags | re.MULTILINE)
+
+
+def _enclosing(folder: str, roots: set[str]) -> str | None:
+    """The nearest strict ancestor of `folder` that is one of `roots`."""
+    while folder != ".":
+        folder = parent_of(folder)
+        if folder in roots:
+            return folder
+    return None
 
 
 @lru_cache(maxsize=65536)

@@ -63,3 +63,47 @@ def test_express_app_whose_start_is_a_dev_server_is_a_static_site(make_repo):
     }))
     [site] = plan.services
     assert (site.runtime, site.start_command) == ("static", "python3 -m http.server 8080 --directory build")
+
+
+def test_front_end_served_by_the_api_is_part_of_it(make_repo):
+    plan = analyse_repo(make_repo({
+        "package.json": pkg("shop", {"express": "4"}, {"start": "node backend/server.js",
+                                                      "heroku-postbuild": "npm install --prefix frontend && npm run build --prefix frontend"}),
+        "backend/server.js": "app.use(express.static(path.join(__dirname, '/frontend/build')))\napp.listen(5000)\n",
+        "frontend/package.json": pkg("web", {"react-scripts": "5"}, {"start": "react-scripts start", "build": "react-scripts build"}),
+        "frontend/public/index.html": "<div id=root></div>",
+    }))
+    [web] = plan.services
+    assert web.build_command == "npm install && npm run heroku-postbuild"
+    excluded = {e.value: e.reason for e in plan.evidence if e.field == "services.excluded"}
+    assert "served from frontend/build by backend/server.js" in excluded["frontend"]
+
+
+def test_front_end_built_into_the_backend_image(make_repo):
+    plan = analyse_repo(make_repo({
+        "backend/requirements.txt": "fastapi\nuvicorn\n", "backend/app/main.py": "from fastapi import FastAPI\napp = FastAPI()\n",
+        "backend/Dockerfile": "FROM node:22 AS ui\nCOPY ./frontend /app/frontend\nRUN npm run build\nFROM python:3.12\n",
+        "frontend/package.json": pkg("ui", {"react": "18"}, {"build": "vite build"}, devDependencies={"vite": "5"}),
+        "frontend/index.html": "<div id=root></div>",
+    }))
+    assert [s.root for s in plan.services] == ["backend"]
+
+
+def test_rewired_create_react_app_is_a_static_site(make_repo):
+    plan = analyse_repo(make_repo({
+        "client/package.json": pkg("c", {"react-scripts": "5"}, {"start": "react-app-rewired start",
+                                                                 "build": "react-app-rewired build"}),
+        "client/public/index.html": "<div id=root></div>",
+    }))
+    assert [(s.runtime, s.start_command) for s in plan.services] == [
+        ("static", "python3 -m http.server 8080 --directory build")]
+
+
+def test_dockerfile_beside_a_go_main_package_deploys_the_module(make_repo):
+    plan = analyse_repo(make_repo({
+        "go.mod": "module x\n\ngo 1.22\n\nrequire github.com/lib/pq v1.10.9\n",
+        "cmd/server/main.go": "package main\nimport \"net/http\"\nfunc main() { http.ListenAndServe(\":8080\", nil) }\n",
+        "cmd/server/Dockerfile": "FROM golang:1.22\nEXPOSE 8080\nCMD [\"/server\"]\n",
+    }))
+    [web] = plan.services
+    assert (web.root, web.runtime, web.build_command) == (".", "go", "go build -o bin/app ./cmd/server")

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from . import (
     compose, database, descriptors, dockerfile, env_sample, golang, health, java, needs, node, php, procfile, python,
-    redis, release, ruby, static,
+    redis, release, ruby, served, static,
 )
 
 PIPELINE = (
-    node, python, golang, java, ruby, php, static, dockerfile, procfile, descriptors, env_sample,
+    node, python, golang, java, ruby, php, static, dockerfile, procfile, descriptors, served, env_sample,
     database, redis, compose, release, needs, health,
 )
 

@@ -105,7 +105,10 @@ def detect(repo: RepoView, found: Findings) -> None:
         if reason := why_not_a_service(repo, rel):
             found.exclude(rel, rel, None, reason)
             continue
-        by_root.setdefault(dockerfile_root(rel), []).append(rel)
+        root = dockerfile_root(rel)
+        if root not in repo.app_roots and root != ".":
+            root = repo.owning_root(rel)  # cmd/server/Dockerfile builds the Go module around it
+        by_root.setdefault(root, []).append(rel)
     for root, files in sorted(by_root.items()):
         rel = _preferred(repo, files)
         members = [s for s in found.services if root == "." or s.root.startswith(root + "/")]

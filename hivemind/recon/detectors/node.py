@@ -20,7 +20,7 @@ QUEUE_LIBRARIES = ("bullmq", "bull", "bee-queue", "agenda", "@temporalio/worker"
 # A start script that runs a front-end dev server is not a production server: the static
 # detector serves the built site instead.
 _DEV_SERVER = re.compile(
-    r"\b(?:react-scripts start|vite(?:\s+dev)?(?:\s|$)|ng serve|vue-cli-service serve|storybook|start-storybook"
+    r"\b(?:react-scripts start|react-app-rewired start|craco start|vite(?:\s+dev)?(?:\s|$)|ng serve|vue-cli-service serve|storybook|start-storybook"
     r"|parcel(?!\s+build)|webpack(?:-dev-server|\s+serve)|gatsby develop|astro dev|eleventy --serve|tsc\s+(?:-w|--watch))"
 )
 _SERVES_HTTP = re.compile(r"\.listen\(|createServer\(")
@@ -28,7 +28,7 @@ _SERVES_HTTP = re.compile(r"\.listen\(|createServer\(")
 NOT_SERVERS = {"electron": "a desktop app (Electron)", "@tauri-apps/api": "a desktop app (Tauri)",
                "@tauri-apps/cli": "a desktop app (Tauri)", "expo": "a mobile app (Expo)",
                "react-native": "a mobile app (React Native)"}
-STATIC_BUILDERS = ("react-scripts", "vite", "@angular/cli", "@vue/cli-service", "parcel", "webpack")
+STATIC_BUILDERS = ("react-scripts", "react-app-rewired", "@craco/craco", "vite", "@angular/cli", "@vue/cli-service", "parcel", "webpack")
 DEFAULT_PORT = 3000
 ENTRY_FILES = (
     "server.js", "server.ts", "index.js", "index.ts", "app.js", "app.ts", "main.ts", "main.js",
@@ -137,15 +137,17 @@ def detect(repo: RepoView, found: Findings) -> None:
             draft.claim("framework", name, rel, line_of(repo, rel, dep), f"depends on {dep}", Rank.MANIFEST)
 
         install, runner = package_manager(repo, root)
-        build = install + (f" && {runner} build" if isinstance(scripts.get("build"), str) else "")
-        why = "install dependencies" + (", then the build script" if "build" in scripts else "")
+        # Heroku's convention: heroku-postbuild, when present, is the build (often building a front end too).
+        build_script = "heroku-postbuild" if isinstance(scripts.get("heroku-postbuild"), str) else "build"
+        build = install + (f" && {runner} {build_script}" if isinstance(scripts.get(build_script), str) else "")
+        why = "install dependencies" + (f", then the {build_script} script" if build_script in scripts else "")
         if member := workspace_build(repo, root, isinstance(scripts.get("build"), str)):
             # A workspace member installs from the workspace root, with its package manager and lockfile.
             build, workspace = member
             runner = {"pnpm": "pnpm run", "yarn": "yarn run", "bun": "bun run", "npm": "npm run"}[workspace.manager]
             why = f"{workspace.manager} workspace at {workspace.root}: install from the root lockfile, build this package"
-        draft.claim("build_command", build, rel, line_of(repo, rel, "build") if "build" in scripts else None, why,
-                    Rank.SCRIPT)
+        draft.claim("build_command", build, rel, line_of(repo, rel, build_script) if build_script in scripts else None,
+                    why, Rank.SCRIPT)
         prod_script = scripts.get("start:prod") if isinstance(scripts.get("start:prod"), str) else None
         if prod_script:
             # Nest and others keep `start` for a compiling dev run and name the production one.
