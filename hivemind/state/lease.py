@@ -170,14 +170,17 @@ def _read(s3, bucket: str, deployment_id: str) -> LeaseInfo | None:
     raw = response["Body"].read()
     try:
         body = json.loads(raw.decode("utf-8"))
-        if not isinstance(body, dict):
-            raise ValueError
-    except ValueError:
-        body = {}  # not ours or truncated: a lease nobody can own; treat as released (taken with If-Match)
-        body["released"] = True
+        return _info(deployment_id, body, response)
+    except (ValueError, TypeError, AttributeError):
+        # Not ours, truncated or hand-edited: a lease nobody can own. Read as released, so the next
+        # taker replaces it (with If-Match on its etag, like any takeover).
+        return _info(deployment_id, {"released": True}, response)
+
+
+def _info(deployment_id: str, body: dict, response: dict) -> LeaseInfo:
     return LeaseInfo(
         deployment_id=deployment_id, token=str(body.get("token", "")), who=str(body.get("who", "?")),
-        host=str(body.get("host", "?")), command=str(body.get("command", "?")), pid=int(body.get("pid", 0) or 0),
+        host=str(body.get("host", "?")), command=str(body.get("command", "")), pid=int(body.get("pid", 0) or 0),
         since=str(body.get("since", "?")), ttl=float(body.get("ttl", DEFAULT_TTL) or DEFAULT_TTL),
         released=bool(body.get("released", False)), etag=response["ETag"], age=_server_age(response),
         broken_by=body.get("broken_by"), beat=int(body.get("beat", 0) or 0),

@@ -239,3 +239,11 @@ def test_an_outage_at_release_does_not_hide_the_commands_own_error(bootstrapped,
     assert read_lease("orders-api", REGION).released is False   # left to expire by itself
     with deployment_lock("orders-api", remote=False):            # the local layer was released
         pass
+
+
+@pytest.mark.parametrize("garbage", [b"", b"{\"pid\": \"abc\"", b"[1, 2]", b"{\"pid\": \"x\", \"ttl\": \"long\"}"])
+def test_a_garbled_lease_object_is_replaced_by_the_next_taker(bootstrapped, garbage):
+    boto3.client("s3", region_name=REGION).put_object(Bucket=bootstrapped, Key=lease_key("orders-api"), Body=garbage)
+    assert read_lease("orders-api", REGION).released
+    with deployment_lock("orders-api", region=REGION, command="deploy") as lease:
+        assert _lease_body(bootstrapped)["token"] == lease.token
