@@ -54,6 +54,8 @@ def previous_release(state: DeploymentState) -> Release | None:
 
 def render_options(state: DeploymentState, *, colors: tuple[str, ...], weights: dict[str, int],
                    artifacts: dict[str, ArtifactInfo]) -> RenderOptions:
+    # Canonical colour order: the same stacks give the same synth cache key whichever colour is live.
+    colors = tuple(c for c in ("blue", "green") if c in colors)
     return RenderOptions(colors=colors, weights={c: weights.get(c, 0) for c in ("blue", "green")},  # type: ignore[arg-type]
                          artifacts={c: artifact_ref(a) for c, a in artifacts.items()})
 

@@ -140,15 +140,8 @@ def _delete_failed_first_deploy(op: Operation, *, yes: bool, tuning: Tuning) -> 
         raise Refused(f"deployment '{state.id}' has no release and no stacks: nothing to roll back")
     rollout = StackRollout(op, plan, bucket=None, allow_replacement=True, tuning=tuning)
     engine = rollout.engine()
-    # Reverse dependency order: the colours and observability before the edge, data, network.
-    known = [StackSpec(name, {}, _dependencies(plan.name, name)) for name in existing]
-    order = [s.name for s in reversed(dependency_order(known))]
     with op.phase("change sets"):
-        previews, violations = rollout.preview(engine, [], retire=order)
-    # A stack is deleted once every stack that depends on it is gone.
-    for preview in previews:
-        preview.spec = StackSpec(preview.name, {}, tuple(
-            other for other in existing if preview.name in _dependencies(plan.name, other)))
+        previews, violations, order = deletion_previews(rollout, engine, plan.name, existing)
     result = DeployResult(plan, None if op.what_if else state, previews, violations, what_if=op.what_if)
     with op.phase("confirm"):
         question = f"Delete {len(previews)} stack(s) left by the failed first deploy ({', '.join(order)})?"
@@ -164,6 +157,20 @@ def _delete_failed_first_deploy(op: Operation, *, yes: bool, tuning: Tuning) -> 
         result.engine = rollout.execute(engine, previews)
     result.lifecycle = op.succeed(S.ROLLED_BACK, f"deleted {len(result.engine.deleted)} stack(s) of the failed deploy")
     return result
+
+
+def deletion_previews(rollout: StackRollout, engine, plan_name: str, existing: list[str]):
+    """Deletion previews of `existing` stacks (those tagged for this deployment), ordered so that
+    a stack is deleted once every stack that depends on it is gone: the colours and observability
+    before the edge, then data, then network. Returns (previews, violations, order). Shared by
+    the failed-first-deploy cleanup and `hivemind destroy`."""
+    known = [StackSpec(name, {}, _dependencies(plan_name, name)) for name in existing]
+    order = [s.name for s in reversed(dependency_order(known))]
+    previews, violations = rollout.preview(engine, [], retire=order)
+    for preview in previews:
+        preview.spec = StackSpec(preview.name, {}, tuple(
+            other for other in existing if preview.name in _dependencies(plan_name, other)))
+    return previews, violations, order
 
 
 def _dependencies(plan_name: str, name: str) -> tuple[str, ...]:

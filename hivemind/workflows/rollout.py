@@ -156,13 +156,16 @@ class StackRollout:
         return publish_artifact(bundle, self.plan.region)
 
     # --- synth ---
-    def synth(self, options: RenderOptions, *, publish_assets: bool = True) -> list[StackSpec]:
+    def synth(self, options: RenderOptions, *, publish_assets: bool = True, checks: bool = True) -> list[StackSpec]:
+        """`checks=False` only for a re-render of a plan whose checks already ran in this
+        operation (a traffic shift changes the listener's weights, nothing the checks judge)."""
         from ..artifact.publish import publish_assembly_assets
         from ..synth import synthesize
 
         result = synthesize(self.plan, options=options, outdir=deployment_dir(self.plan.name) / "cdk.out",
-                            checks=True)
-        check_findings(result)
+                            checks=checks)
+        if checks:
+            check_findings(result)
         if publish_assets and not self.op.what_if and has_file_assets(result.assembly_dir):
             publish_assembly_assets(result.assembly_dir, self.plan.region)
         return [StackSpec(s.name, s.template, tuple(s.dependencies)) for s in result.stacks]

@@ -256,7 +256,7 @@ class _Release:
             name = "shift" if final else f"shift canary {weights[release.color]}%"
             with op.phase(name, status=S.UPDATING, detail=_weights_text(weights)):
                 specs = [s for s in self.rollout.synth(releases.render_options(
-                    state, colors=colors, weights=weights, artifacts=artifacts), publish_assets=False)
+                    state, colors=colors, weights=weights, artifacts=artifacts), publish_assets=False, checks=False)
                     if s.name == edge]
                 config = traffic.rollback_configuration(plan.name, web, release.color, plan.region, bake)
                 engine = self.rollout.engine(rollback_configurations={edge: config} if config else None)
