@@ -29,6 +29,8 @@ NON_APP_DIRS = frozenset({
     "test", "tests", "__tests__", "spec", "specs", "fixtures", "testdata", "e2e", "cypress",
     "examples", "example", "samples", "docs", "doc", "benchmarks", "bench", "scripts",
     "migrations", "static", "public", "assets", "templates",
+    # CI pipelines: their service containers and URLs are the test setup, not the app's.
+    ".github", ".circleci", ".gitlab", ".buildkite",
 })
 
 MAX_FILES = 200_000

@@ -200,3 +200,10 @@ def test_go_driver_imported_though_go_mod_lists_it_indirect(make_repo):
     }))
     assert plan.database.engine == "mysql"
     assert next(e for e in plan.evidence if e.field == "database.engine").source == "main.go:5"
+
+
+def test_ci_pipeline_service_containers_are_not_the_apps_database(make_repo):
+    workflow = "jobs:\n  test:\n    env:\n      DATABASE_URL: postgres://postgres:postgres@localhost/test\n"
+    plan = analyse_repo(make_repo({"package.json": pkg({"express": "4", "@prisma/client": "5"}),
+                                   ".github/workflows/ci.yml": workflow}))
+    assert plan.database is None

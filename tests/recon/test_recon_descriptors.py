@@ -259,3 +259,12 @@ def test_heroku_yml_release_and_addons_beat_a_sqlite_default(make_repo):
 def test_malformed_descriptors_never_crash(make_repo, name, text):
     plan = analyse_repo(make_repo({"package.json": pkg({"express": "4"}), name: text}))
     assert plan.services[0].runtime == "node"
+
+
+def test_another_image_built_from_the_same_folder_lends_no_port(make_repo):
+    compose = ("services:\n  maildev:\n    build:\n      context: .\n      dockerfile: maildev.Dockerfile\n"
+               "    ports: ['1080:1080']\n")
+    plan = analyse_repo(make_repo({"package.json": pkg({"@nestjs/core": "10"}, {"start:prod": "node dist/main"}),
+                                   "maildev.Dockerfile": "FROM node:22\nRUN npm i -g maildev\nEXPOSE 1080\n",
+                                   "Dockerfile": "FROM node:22\nCMD npm run start:prod\n", "docker-compose.yaml": compose}))
+    assert plan.services[0].port == 3000

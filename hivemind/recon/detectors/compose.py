@@ -132,6 +132,9 @@ def _built_service(repo: RepoView, found: Findings, rel: str, name: str, spec: d
         path = posixpath.normpath(posixpath.join("" if root == "." else root, dockerfile))
         if path in repo.fileset and why_not_a_service(repo, path):
             return  # a test or dev image (Dockerfile.playwright): not the service in that folder
+        leaf = dockerfile.rsplit("/", 1)[-1]
+        if leaf != "Dockerfile" and not _PRODUCTION.search(leaf.replace("Dockerfile", "").replace("dockerfile", "")):
+            return  # another image built from the same folder (maildev.Dockerfile): not the app's port or command
     if not found.services_at(root) and isinstance(dockerfile, str) and "/" in dockerfile:
         # Built from the repository root with backend/Dockerfile: the service is backend's.
         root = parent_of(posixpath.normpath(posixpath.join("" if root == "." else root, dockerfile)))

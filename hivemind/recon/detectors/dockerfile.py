@@ -67,7 +67,7 @@ def _final_image(repo: RepoView, rel: str) -> str | None:
 
 # Someone else's server, customised (a Keycloak theme, Postgres init scripts): infrastructure, not the app.
 _THIRD_PARTY = re.compile(r"^(?:[\w.-]+/)*(keycloak|postgres|postgis|mysql|mariadb|redis|valkey|mongo|elasticsearch|opensearch|"
-                          r"rabbitmq|minio|localstack|mailhog|mailpit|memcached|clickhouse-server|grafana|prometheus|"
+                          r"rabbitmq|minio|localstack|mailhog|mailpit|maildev/maildev|maildev|memcached|clickhouse-server|grafana|prometheus|"
                           r"kafka|zookeeper|jaeger|otel/opentelemetry-collector\S*)(?::|@|$)", re.IGNORECASE)
 
 
