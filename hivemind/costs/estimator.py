@@ -80,7 +80,9 @@ def estimate(templates: Iterable[tuple[str, dict]], region: str) -> CostEstimate
     pricer = _Pricer(region)
     table = price_table()
     lines: list[CostLine] = []
+    templates_seen: list[dict] = []
     for stack, template in templates:
+        templates_seen.append(template)
         resources = template.get("Resources", {})
         for logical_id, resource in resources.items():
             lines.extend(_price(pricer, stack, logical_id, resource, resources))
@@ -95,11 +97,27 @@ def estimate(templates: Iterable[tuple[str, dict]], region: str) -> CostEstimate
         "every account that had it",
         f"Prices compiled offline on {table['as_of']}, not fetched: verify on the AWS pricing pages before relying on them",
     ]
+    assumptions.extend(_feature_notes(templates_seen))
     if pricer.price_region != region:
         assumptions.insert(0, f"no prices for {region} in the table: us-east-1 prices used")
     assumptions.extend(sorted(set(pricer.unknown)))
     return CostEstimate(region=region, price_region=pricer.price_region, source=table["source"], as_of=table["as_of"],
                         lines=lines, assumptions=assumptions)
+
+
+def _feature_notes(templates: list[dict]) -> list[str]:
+    """Usage-based charges of features the templates turn on, said instead of guessed."""
+    resources = [r for t in templates for r in (t.get("Resources") or {}).values()]
+    props = [r.get("Properties") or {} for r in resources if r.get("Type") == "AWS::RDS::DBInstance"]
+    notes = []
+    if any(_int(p.get("MonitoringInterval")) > 0 for p in props):
+        notes.append("RDS enhanced monitoring: its OS metrics are CloudWatch Logs ingestion (RDSOSMetrics), "
+                     "usage-based and not included")
+    if any(p.get("EnablePerformanceInsights") for p in props):
+        notes.append("RDS Performance Insights with the default 7-day retention is free")
+    if any(r.get("Type") == "AWS::S3::Bucket" for r in resources):
+        notes.append("S3 storage of ALB access logs (kept 90 days) is usage-based and not included")
+    return notes
 
 
 def _price(pr: _Pricer, stack: str, logical_id: str, resource: dict, resources: dict) -> list[CostLine]:

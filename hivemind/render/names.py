@@ -63,6 +63,11 @@ def database_secret_parameter(plan_name: str) -> str:
     return f"{parameter_prefix(plan_name)}/data/database-secret-name"
 
 
+def build_cache_prefix(plan_name: str, service: str, sha256: str) -> str:
+    """Key prefix of a release's built tree in the artifact bucket (boot adds "-<arch>.tar.gz")."""
+    return f"builds/{plan_name}/{service}/{sha256}"
+
+
 def database_read_host_parameter(plan_name: str) -> str:
     """SSM parameter holding the first read replica's endpoint address (only with replicas)."""
     return f"{parameter_prefix(plan_name)}/data/database-read-host"

@@ -190,8 +190,12 @@ def test_instance_role_is_least_privilege(blue_green):
     assert "shop/green.tgz" not in text
     assert all(s["Resource"] != "*" for s in statements)
     actions = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
-    assert actions <= {"s3:GetObject", "secretsmanager:GetSecretValue", "ssm:GetParameter",
+    assert actions <= {"s3:GetObject", "s3:PutObject", "secretsmanager:GetSecretValue", "ssm:GetParameter",
                        "elasticache:DescribeReplicationGroups", "cloudformation:SignalResource"}
+    # Writes only under this release's shared-build prefix, per service.
+    writes = [s for s in statements if "s3:PutObject" in json.dumps(s["Action"])]
+    assert writes and all(s["Resource"] in {f"arn:aws:s3:::artifacts-bkt/builds/shop/{svc}/{SHA}*"
+                                            for svc in ("web", "admin", "jobs")} for s in writes)
 
 
 def test_boot_result_is_signalled_to_cloudformation(blue_green):

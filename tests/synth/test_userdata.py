@@ -155,3 +155,59 @@ def test_node_install_uses_npm_ci_with_a_lockfile():
     plan = plan_for("node", build_command="npm install")
     script = render_user_data(plan, plan.services[0], "blue", None)
     assert "if [ -f package-lock.json ]; then npm ci; else npm install; fi" in script
+
+
+def _build_section(script: str, tmp_path) -> str:
+    section = script[script.index("# --- build"):script.index("# --- X-Ray daemon")]
+    return (f"set -euo pipefail\nAPP_DIR={tmp_path}/app\nLOG_FILE={tmp_path}/build.log\n"
+            "step() { :; }\nrunuser() { shift 3; \"$@\"; }\nchown() { :; }\n"
+            + section.replace("/opt/hivemind-build.sh", f"{tmp_path}/build.sh")
+                     .replace("/opt/app/", f"{tmp_path}/app/").replace("/tmp/build.", f"{tmp_path}/build."))
+
+
+S3_SHIM = """
+aws() {  # s3 cp SRC DST against a directory standing in for the bucket
+  [ "$1 $2" = "s3 cp" ] || return 1; shift 2; [ "$1" = --only-show-errors ] && shift
+  local src="${1/s3:\\/\\/bkt\\//$BUCKET_DIR/}" dst="${2/s3:\\/\\/bkt\\//$BUCKET_DIR/}"
+  [ -f "$src" ] || return 1; mkdir -p "$(dirname "$dst")"; cp "$src" "$dst"
+}
+"""
+
+
+def test_a_release_is_built_once_and_reused_by_later_instances(tmp_path):
+    plan = plan_for("node", build_command="echo built > out.txt; echo ran >> $BUILD_MARKS")
+    artifact = ArtifactRef("bkt", "demo/app.tgz", "f" * 64)
+    script = render_user_data(plan, plan.services[0], "blue", artifact)
+    assert "builds/demo/web/" + "f" * 64 in script
+    bucket, marks = tmp_path / "bucket", tmp_path / "marks"
+    bucket.mkdir()
+
+    def boot(name: str) -> subprocess.CompletedProcess:
+        root = tmp_path / name
+        (root / "app").mkdir(parents=True)
+        section = _build_section(script, root)
+        env = {"PATH": "/usr/bin:/bin", "BUCKET_DIR": str(bucket), "BUILD_MARKS": str(marks), "HOME": str(root)}
+        return subprocess.run([shutil.which("bash"), "-c", S3_SHIM + section], capture_output=True, text=True, env=env, cwd=root)
+
+    first = boot("first")
+    assert first.returncode == 0, first.stderr
+    assert "build: published builds/demo/web/" in first.stdout
+    assert list(bucket.rglob("*.tar.gz")) and list(bucket.rglob("*.sha256"))
+    second = boot("second")
+    assert second.returncode == 0, second.stderr
+    assert "build: reused" in second.stdout
+    assert marks.read_text().splitlines() == ["ran"]  # the build ran once, on the first instance
+    assert (tmp_path / "second" / "app" / "out.txt").read_text() == "built\n"
+    # A shared build that does not match its checksum is refused (and so is the boot).
+    tarball = next(bucket.rglob("*.tar.gz"))
+    tarball.write_bytes(tarball.read_bytes() + b"tampered")
+    third = boot("third")
+    assert third.returncode != 0 and "FAILED" in third.stdout + third.stderr
+
+
+def test_docker_and_artifactless_boots_do_not_share_builds():
+    artifact = ArtifactRef("bkt", "demo/app.tgz", "f" * 64)
+    docker = plan_for("docker")
+    assert "BUILD_KEY=" not in render_user_data(docker, docker.services[0], "blue", artifact)
+    node = plan_for("node")
+    assert "BUILD_KEY=" not in render_user_data(node, node.services[0], "blue", None)

@@ -14,7 +14,7 @@ from constructs_lib import AppFleet
 from ...plan import DeploymentPlan, Service
 from ..options import RenderOptions
 from .. import handoff, names
-from ..userdata import render_user_data, secret_ref
+from ..userdata import build_cache, render_user_data, secret_ref
 from .base import HivemindStack
 
 
@@ -79,6 +79,9 @@ class AppStack(HivemindStack):
         )
         if artifact:
             fleet.grant_read_object(artifact.bucket, artifact.key)
+            shared = build_cache(plan, service, artifact)
+            if shared:
+                fleet.grant_read_write_prefix(shared["bucket"], shared["prefix"])
         for reference in service.secrets.values():
             ref = secret_ref(reference)
             if ref.kind == "ssm":
