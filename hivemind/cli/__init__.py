@@ -17,6 +17,7 @@ from . import plan_cmd  # noqa: E402,F401,I001
 from . import synth_cmd  # noqa: E402,F401
 from . import deploy_cmd  # noqa: E402,F401
 from . import lifecycle_cmd  # noqa: E402,F401
+from . import destroy_cmd  # noqa: E402,F401
 from . import status_cmd  # noqa: E402,F401
 from . import diagnose_cmd  # noqa: E402,F401
 from . import unlock_cmd  # noqa: E402,F401

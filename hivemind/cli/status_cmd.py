@@ -124,13 +124,14 @@ def _print_state(state) -> None:
 def list_command(
     as_json: bool = typer.Option(False, "--json", help="Print the deployments as JSON on stdout and nothing else."),
     region: Optional[str] = typer.Option(None, "--region", help=_REGION_HELP),
+    show_all: bool = typer.Option(False, "--all", help="Also list destroyed deployments."),
 ) -> None:
     """List every deployment in this account and region (also ones this machine never deployed)."""
     from ..aws import default_region
-    from ..state import list_deployments
+    from ..state import DeploymentStatus, list_deployments
 
     region = default_region(region)
-    deployments = list_deployments(region)
+    deployments = [d for d in list_deployments(region) if show_all or d.status is not DeploymentStatus.DESTROYED]
     if as_json:
         typer.echo(json.dumps([json.loads(d.model_dump_json()) for d in deployments], indent=2))
         return
