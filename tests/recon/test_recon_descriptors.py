@@ -268,3 +268,21 @@ def test_another_image_built_from_the_same_folder_lends_no_port(make_repo):
                                    "maildev.Dockerfile": "FROM node:22\nRUN npm i -g maildev\nEXPOSE 1080\n",
                                    "Dockerfile": "FROM node:22\nCMD npm run start:prod\n", "docker-compose.yaml": compose}))
     assert plan.services[0].port == 3000
+
+
+def test_compose_helpers_of_the_same_image_and_the_images_workdir(make_repo):
+    compose = ("x-app: &app\n  build:\n    context: .\n"
+               "services:\n  web:\n    <<: *app\n    ports: ['8000:8000']\n"
+               "  worker:\n    <<: *app\n    command: celery -A config worker\n"
+               "  js:\n    <<: *app\n    profiles: ['assets']\n    command: ../run yarn:build:js\n"
+               "  cable:\n    <<: *app\n    command: puma -p 28080 cable/config.ru\n")
+    plan = analyse_repo(make_repo({
+        "pyproject.toml": '[project]\nname = "x"\ndependencies = ["django", "gunicorn", "celery[redis]"]\n',
+        "src/manage.py": "", "src/config/wsgi.py": "application = None\n",
+        "src/config/celery.py": "from celery import Celery\napp = Celery('x')\n",
+        "Dockerfile": "FROM python:3.12\nWORKDIR /app\nCOPY . .\nWORKDIR /app/src\nEXPOSE 8000\n",
+        "compose.yaml": compose,
+    }))
+    web, worker = plan.services
+    assert web.start_command == "gunicorn --chdir src config.wsgi:application --bind 0.0.0.0:8000"
+    assert worker.start_command == "cd src && celery -A config worker"

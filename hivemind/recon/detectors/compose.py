@@ -148,6 +148,8 @@ def _built_service(repo: RepoView, found: Findings, rel: str, name: str, spec: d
         found.exclude(f"{rel}#{name}", rel, line, f"compose service {name} runs a monitoring UI (Flower), not the app")
         return
     worker = next((w for pattern, w in procfile.WORKER_FRAMEWORKS if command and pattern.search(command)), None)
+    if worker is None and not _is_the_app(name, root, spec):
+        return  # an asset builder or a side process (js, css, cable) built from the same image
     draft = found.service(root) if worker is None else _worker(found, root, name, worker, rel, line)
     if draft is None:
         return
@@ -158,6 +160,8 @@ def _built_service(repo: RepoView, found: Findings, rel: str, name: str, spec: d
     if is_development(rel):
         return
     if command and not _DEV_COMMAND.search(command):
+        if (sub := draft.value("container_workdir")) and draft.value("runtime") != "docker":
+            command = f"cd {sub} && {command}"  # written for the image's WORKDIR, a subfolder of the app
         draft.claim("start_command", command, rel, _key_line(repo, rel, "command", line),
                     f"compose service {name} command", Rank.DOCKERFILE - 5)
     health = spec.get("healthcheck") if isinstance(spec.get("healthcheck"), dict) else {}
@@ -167,6 +171,21 @@ def _built_service(repo: RepoView, found: Findings, rel: str, name: str, spec: d
         # What the authors probe is the health path, over a route guessed from the code.
         draft.claim("health_check_path", url.group(1), rel, _key_line(repo, rel, "test", line),
                     f"compose service {name} health check", Rank.CODE - 1)
+
+
+_APP_NAMES = frozenset({"web", "app", "api", "server", "backend", "frontend", "site", "application", "http"})
+
+
+def _is_the_app(name: str, root: str, spec: dict) -> bool:
+    """Whether a built compose service is the folder's web app rather than a helper of the same image:
+    named like the app (or like its folder), or publishing a port; never one behind a profile like `assets`."""
+    profiles = spec.get("profiles") if isinstance(spec.get("profiles"), list) else []
+    if any(str(p).lower() in ("assets", "tools", "dev", "test", "debug") for p in profiles):
+        return False
+    lowered = name.lower()
+    leaf = root.rsplit("/", 1)[-1].lower()
+    return lowered in _APP_NAMES or lowered == leaf or lowered.startswith(f"{leaf}-") \
+        or bool(spec.get("ports")) and not spec.get("command")
 
 
 def _key_line(repo: RepoView, rel: str, key: str, after: int | None) -> int | None:

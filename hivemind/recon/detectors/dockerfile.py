@@ -5,6 +5,7 @@ reverse proxies in front of the app are left out, each with the reason in the pl
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 
 from ..draft import Findings, Rank
@@ -134,6 +135,10 @@ def _one(repo: RepoView, found: Findings, root: str, rel: str) -> None:
             entrypoint = (line, _command_text(match.group(2)))
     existing = found.services_at(root)
     web = found.service(root) or (existing[0] if len(existing) == 1 else None)
+    if existing and (sub := _workdir_inside(repo, rel)):
+        for draft in existing:
+            # Commands written for the container (compose `command:`) run in this subfolder of the app.
+            draft.claim("container_workdir", sub, rel, None, f"the image runs from {sub}/", Rank.DOCKERFILE)
     if existing:
         if web and run and (port := port_in_command(run[1])):
             web.claim("port", port, rel, run[0], f"port in the Dockerfile CMD: {run[1][:60]}", Rank.DOCKERFILE)
@@ -157,6 +162,26 @@ def _one(repo: RepoView, found: Findings, root: str, rel: str) -> None:
     else:
         draft.claim("kind", "worker", rel, None, f"{name} exposes no port", Rank.DOCKERFILE)
     # No release command from its entrypoint here: inside the container it already runs on every start.
+
+
+_WORKDIR = re.compile(r"^\s*WORKDIR\s+(\S+)", re.IGNORECASE)
+_COPY_ALL = re.compile(r"^\s*COPY\s+(?:--\S+\s+)*\.\s+(\S+)\s*$", re.IGNORECASE)
+
+
+def _workdir_inside(repo: RepoView, rel: str) -> str | None:
+    """The subfolder of the app the final stage runs in (`COPY . .` in /app, then WORKDIR /app/src)."""
+    workdir, app_dir = "/", None
+    for raw in repo.lines(rel):
+        if _FROM.match(raw):
+            workdir, app_dir = "/", None
+        elif match := _WORKDIR.match(raw):
+            target = match.group(1)
+            workdir = posixpath.normpath(posixpath.join(workdir, target)) if "$" not in target else "?"
+        elif (match := _COPY_ALL.match(raw)) and workdir != "?" and "$" not in match.group(1):
+            app_dir = posixpath.normpath(posixpath.join(workdir, match.group(1)))
+    if app_dir and workdir != "?" and workdir.startswith(app_dir + "/"):
+        return workdir[len(app_dir) + 1:]
+    return None
 
 
 def _entry_script(repo: RepoView, draft, root: str, rel: str, command: tuple[int, str] | None) -> None:
