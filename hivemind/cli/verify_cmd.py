@@ -33,7 +33,14 @@ def print_verification(result, *, title: str | None = None) -> None:
         verdict = "[green]pass[/]" if check.passed else ("[red]unreachable[/]" if check.unreachable else "[red]FAIL[/]")
         table.add_row(check.name, verdict, check.detail, f"{check.seconds:.2f}s")
     console.print(table)
+    from ..qa import unreachable_only
+
     failed = [c.name for c in result.checks if not c.passed]
+    if unreachable_only(result):
+        targets = next((c for c in result.checks if c.name == "targets"), None)
+        evidence = f"; the load balancer's own health checks: {targets.detail}" if targets else ""
+        console.print(f"[yellow]note:[/] {result.url or 'the address'} cannot be reached from here{evidence}",
+                      highlight=False, soft_wrap=True)
     if result.passed:
         console.print(f"[green]verified[/]: all {len(result.checks)} checks passed", highlight=False)
     else:

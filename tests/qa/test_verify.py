@@ -79,6 +79,7 @@ def test_verify_of_the_deployments_own_alb_fails_truthfully(deployed, cli):
     assert checks["targets"]["passed"]  # the load balancer's own view: the blue instance is healthy
     code, out, _ = cli("verify", "orders-api")
     assert code == 1 and "unreachable" in out and "verification failed: dns, port, http" in out
+    assert "cannot be reached from here; the load balancer's own health checks: 1 healthy target" in out
 
 
 def test_targets_names_the_unhealthy_instance_and_why(deployed, app_server):
