@@ -171,6 +171,16 @@ def probe_commands(state: DeploymentState, kinds: tuple[str, ...], endpoints: di
     return lines
 
 
+def parse_probe_output(output: str) -> dict[str, tuple[bool, str]]:
+    """kind -> (reachable, "host:port ..." or the reason) from the probe's standard output."""
+    results = {}
+    for line in output.splitlines():
+        parts = line.strip().split(" ", 3)
+        if len(parts) >= 3 and parts[0] == PROBE_MARKER:
+            results[parts[1]] = (parts[2] == "ok", parts[3] if len(parts) > 3 else "")
+    return results
+
+
 def probe_instance(state: DeploymentState, color: str) -> str | None:
     """One InService instance of the app fleet (the first service's Auto Scaling group in `color`)."""
     autoscaling = client("autoscaling", state.region)
@@ -227,11 +237,7 @@ def check_data_reachable(state: DeploymentState, kinds: tuple[str, ...], color: 
         time.sleep(1.0)
     status = invocation.get("Status", "Pending")
     output = invocation.get("StandardOutputContent", "") or ""
-    results = {}
-    for line in output.splitlines():
-        parts = line.strip().split(" ", 3)
-        if len(parts) >= 3 and parts[0] == PROBE_MARKER:
-            results[parts[1]] = (parts[2] == "ok", parts[3] if len(parts) > 3 else "")
+    results = parse_probe_output(output)
     checks = []
     for kind in kinds:
         common = {"instance": instance, "command_id": command["CommandId"], "command_status": status}
@@ -250,4 +256,5 @@ def check_data_reachable(state: DeploymentState, kinds: tuple[str, ...], color: 
     return checks
 
 
-__all__ = ["check_data_reachable", "check_targets", "probe_commands", "probe_instance", "target_group_arns"]
+__all__ = ["check_data_reachable", "check_targets", "parse_probe_output", "probe_commands", "probe_instance",
+           "target_group_arns"]

@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from hivemind.qa import TEST_LISTENER_PORT, record_verification, unreachable_only, verify
-from hivemind.qa.fleet import _PROBE, probe_commands
+from hivemind.qa.fleet import _PROBE, parse_probe_output, probe_commands
 from hivemind.render import names
 from hivemind.state import DeploymentStatus, append_history, load_state, save_state
 
@@ -168,6 +168,19 @@ def test_probe_script_reports_reachable_and_unreachable_endpoints(tmp_path, make
     assert closed.startswith(f"HIVEMIND_PROBE database fail 127.0.0.1:{port} ConnectionRefusedError")
     [line] = probe_commands(load_plan_state(plan), ("database",), {"database": ("db.internal", 5432)})
     assert "db.internal" in line and "/etc/hivemind/web.env" in line
+    # The line as Run Command's shell runs it (quoting included), against a port that listens.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        [line] = probe_commands(load_plan_state(plan), ("database",), {"database": ("127.0.0.1", port)})
+        shell = subprocess.run(["bash", "-c", line.replace("python3 ", f"{sys.executable} ", 1)],
+                               capture_output=True, text=True, check=True).stdout
+    assert shell.strip() == f"HIVEMIND_PROBE database ok 127.0.0.1:{port}"
+    # What HiveMind reads back from a real run (Run Command's StandardOutputContent).
+    assert parse_probe_output(shell + closed) == {"database": (False, closed.split(" ", 3)[3].strip())}
+    assert parse_probe_output(shell) == {"database": (True, f"127.0.0.1:{port}")}
+    assert parse_probe_output("some noise\n") == {}
 
 
 def load_plan_state(plan):
