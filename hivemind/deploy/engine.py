@@ -312,7 +312,8 @@ class DeployEngine:
                 return self._finish(outcome)
             except WaitFailed as exc:
                 self._fail(api, outcome, exc.response.get("StackStatusReason")
-                           or _first_stack_reason(exc.response) or exc.reason)
+                           or _first_stack_reason(exc.response) or exc.reason,
+                           status=_first_stack_status(exc.response))
                 return self._finish(outcome)
             stack = api.describe_stack(name) or {}
             outcome.result = COMPLETED
@@ -356,7 +357,7 @@ class DeployEngine:
             if self.progress is not None:
                 self.progress.add_events(name, fresh)
 
-    def _fail(self, api: CloudFormationApi, outcome: StackOutcome, fallback: str) -> None:
+    def _fail(self, api: CloudFormationApi, outcome: StackOutcome, fallback: str, *, status: str | None = None) -> None:
         self._poll_final(api, outcome.name)
         tracker = self._trackers.get(outcome.name)
         causes = tracker.root_causes() if tracker else []
@@ -364,6 +365,9 @@ class DeployEngine:
         outcome.root_cause = causes[0] if causes else RootCause(outcome.name, outcome.name,
                                                                 "AWS::CloudFormation::Stack", fallback)
         outcome.error = outcome.root_cause.reason
+        if status is not None:  # the waiter's final answer: how this very operation ended
+            outcome.stack_status = status
+            return
         try:
             outcome.stack_status = (api.describe_stack(outcome.name) or {}).get("StackStatus")
         except (ClientError, BotoCoreError):
@@ -423,4 +427,11 @@ def _first_stack_reason(response: dict) -> str | None:
     for stack in response.get("Stacks", []):
         if stack.get("StackStatusReason"):
             return stack["StackStatusReason"]
+    return None
+
+
+def _first_stack_status(response: dict) -> str | None:
+    for stack in response.get("Stacks", []):
+        if stack.get("StackStatus"):
+            return stack["StackStatus"]
     return None
