@@ -12,6 +12,7 @@ from enum import IntEnum
 class Rank(IntEnum):
     """Lower wins. Follows the issue's order: code, env samples, Procfile, Dockerfile, scripts, default."""
 
+    DESCRIPTOR = 9  # the authors' deploy descriptors provisioning a data store or probing a health path
     CODE = 10
     CONFIG = 15  # framework config files (application.properties, settings.py, prisma schema)
     ENV_SAMPLE = 20

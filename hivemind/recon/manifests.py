@@ -399,6 +399,26 @@ def repo_dependencies(repo: RepoView) -> list[Dependency]:
     return repo.memo["all_deps"]
 
 
+def lock_dependencies(repo: RepoView) -> list[Dependency]:
+    """Packages installed through others (composer.lock, Gemfile.lock specs): what the app *can*
+    talk to, never a claim of what it does (a transitive client is no evidence of use)."""
+    if "lock_deps" not in repo.memo:
+        deps: list[Dependency] = []
+        for rel in repo.named("composer.lock"):
+            if not is_app_path(parent_of(rel)):
+                continue
+            try:
+                data = json.loads(repo.read(rel) or "")
+            except ValueError:
+                continue
+            packages = data.get("packages") if isinstance(data, dict) else None
+            for package in packages if isinstance(packages, list) else []:
+                if isinstance(package, dict) and isinstance(package.get("name"), str):
+                    deps.append(Dependency(package["name"].lower(), rel, None))
+        repo.memo["lock_deps"] = deps
+    return repo.memo["lock_deps"]
+
+
 def python_dependency(repo: RepoView, root: str, package: str) -> Dependency | None:
     """A shipped (non-dev) Python dependency of `root`, from requirements (with includes), pyproject, Pipfile or setup."""
     wanted = normalise_python(package)

@@ -82,8 +82,8 @@ _NOT_RDS_REASON = {
 def _usable(claim: Claim, found: Findings, engine: str) -> bool:
     """A setting, URL or image names a server engine; it counts only if some shipped dependency can
     talk to it. SQLite is built into most runtimes and MongoDB is never planned: nothing to check."""
-    if engine not in SERVER_ENGINES + ("redis",):
-        return True
+    if engine not in SERVER_ENGINES + ("redis",) or claim.rank <= Rank.DESCRIPTOR:
+        return True  # (a deploy descriptor that provisions it is the authors' word: app.json, render.yaml)
     return found.clients is None or claim.rank == Rank.MANIFEST or engine in found.clients
 
 
@@ -158,7 +158,7 @@ def _cache(found: Findings, evidence: list[Evidence]) -> Cache | None:
     return Cache(version=version_claim.value[1] if version_claim else DEFAULT_REDIS_VERSION)
 
 
-API_FOLDERS = frozenset({"api", "backend", "server", "core", "app-api", "api-server"})
+API_FOLDERS = frozenset({"api", "backend", "server", "core", "app-api", "api-server", "gateway", "api-gateway"})
 
 
 def _roots_with_database_client(found: Findings) -> set[str]:

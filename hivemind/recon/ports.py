@@ -14,10 +14,12 @@ _NUM = r"(\d{2,5})"
 _ENV_DEFAULT = [
     # process.env.PORT || 3000, process.env.PORT ?? 3000, Number(process.env.PORT) || 3000,
     # parseInt(process.env.PORT, 10) || 3000
-    # (also behind other variables: process.env.PORT || process.env.OPENSHIFT_PORT || 8080)
-    re.compile(r"process\.env\.PORT(?:\s*,\s*10)?\s*\)?(?:\s*(?:\|\||\?\?)\s*process\.env\.\w+)*\s*(?:\|\||\?\?)\s*['\"]?" + _NUM),
+    # (also behind other variables: process.env.PORT || process.env.OPENSHIFT_PORT || 8080), and an
+    # app-specific name (process.env.NODE_DOCKER_PORT || 8080; not a DB_PORT or SMTP_PORT)
+    re.compile(r"process\.env\.(?:PORT|(?!\w*(?:DB|DATABASE|REDIS|MONGO|SMTP|MAIL|PG|MYSQL|CACHE))\w*_PORT)(?:\s*,\s*10)?\s*\)?(?:\s*(?:\|\||\?\?)\s*process\.env\.\w+)*\s*(?:\|\||\?\?)\s*['\"]?" + _NUM),
     # os.environ.get("PORT", 5000), os.getenv('PORT', '8000')
-    re.compile(r"(?:environ\.get|getenv)\(\s*['\"]PORT['\"]\s*,\s*['\"]?" + _NUM),
+    re.compile(r"(?:environ\.get|getenv)\(\s*['\"](?:PORT|(?!\w*(?:DB|DATABASE|REDIS|MONGO|SMTP|MAIL|PG|MYSQL|CACHE))\w*_PORT)['\"]\s*,\s*['\"]?"
+               + _NUM),
     # ENV.fetch("PORT", 3000), ENV.fetch("PORT") { 3000 }
     re.compile(r"ENV\.fetch\(\s*['\"]PORT['\"]\s*(?:,\s*|\)\s*\{\s*)['\"]?" + _NUM),
     # ${PORT:-8080} in shell or compose

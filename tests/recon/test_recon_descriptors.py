@@ -286,3 +286,31 @@ def test_compose_helpers_of_the_same_image_and_the_images_workdir(make_repo):
     web, worker = plan.services
     assert web.start_command == "gunicorn --chdir src config.wsgi:application --bind 0.0.0.0:8000"
     assert worker.start_command == "cd src && celery -A config worker"
+
+
+def test_platform_sh_relationships_and_deploy_hook(make_repo):
+    app = ("name: shop\ntype: php:8.3\nrelationships:\n  database: 'db:mysql'\nhooks:\n  deploy: |\n    set -e\n"
+           "    bin/console doctrine:migrations:migrate -n\n    bin/console cache:clear\n")
+    plan = analyse_repo(make_repo({"composer.json": '{"require": {"symfony/framework-bundle": "^7"}}',
+                                   ".platform.app.yaml": app, ".platform/services.yaml": "db:\n  type: mysql:11.0\n"}))
+    assert plan.database.engine == "mysql"
+    assert plan.services[0].release_command == "bin/console doctrine:migrations:migrate -n"
+
+
+def test_beanstalk_leader_only_migration(make_repo):
+    config = "container_commands:\n  01_migrate:\n    command: 'python manage.py migrate --noinput'\n    leader_only: true\n"
+    plan = analyse_repo(make_repo({"manage.py": "", "requirements.txt": "django\ngunicorn\n",
+                                   "proj/wsgi.py": "application = None\n", ".ebextensions/db.config": config}))
+    assert plan.services[0].release_command == "python manage.py migrate --noinput"
+
+
+def test_multi_module_parent_pom_is_no_service(make_repo):
+    parent = ("<project><artifactId>parent</artifactId><version>1</version><packaging>pom</packaging>"
+              "<parent><artifactId>spring-boot-starter-parent</artifactId></parent>"
+              "<modules><module>gateway</module></modules></project>")
+    child = ("<project><artifactId>gateway</artifactId><version>1</version><dependencies><dependency>"
+             "<groupId>org.springframework.boot</groupId><artifactId>spring-boot-starter-web</artifactId>"
+             "</dependency></dependencies></project>")
+    plan = analyse_repo(make_repo({"pom.xml": parent, "gateway/pom.xml": child}))
+    assert [s.root for s in plan.services] == ["gateway"]
+    assert "multi-module" in next(e.reason for e in plan.evidence if e.field == "services.excluded")

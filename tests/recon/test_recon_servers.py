@@ -81,3 +81,12 @@ def test_port_behind_other_env_vars_and_never_a_mail_port(make_repo):
                   "app.set('port', process.env.PORT || process.env.OPENSHIFT_NODEJS_PORT || 8080)\n",
     }))
     assert plan.services[0].port == 8080
+
+
+def test_port_default_of_an_app_specific_port_variable(make_repo):
+    import json
+    plan = analyse_repo(make_repo({
+        "package.json": json.dumps({"dependencies": {"express": "4"}, "scripts": {"start": "node server.js"}}),
+        "server.js": "const db = process.env.DB_PORT || 5433\nconst PORT = process.env.NODE_DOCKER_PORT || 8080\n",
+    }))
+    assert plan.services[0].port == 8080

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from ..draft import Findings, Rank
-from ..manifests import repo_dependencies
+from ..manifests import lock_dependencies, repo_dependencies
 from ..repo import RepoView
 from .datastore_scan import scan
 
@@ -44,7 +44,11 @@ UNIVERSAL = {
     "prisma": {"postgres", "mysql", "sqlite", "mongodb"},
     "laravel/framework": {"postgres", "mysql", "sqlite", "redis"},  # PDO and phpredis, built into PHP
     "doctrine/dbal": {"postgres", "mysql", "sqlite"}, "doctrine/orm": {"postgres", "mysql", "sqlite"},
-    "doctrine/doctrine-bundle": {"postgres", "mysql", "sqlite"},
+    "doctrine/doctrine-bundle": {"postgres", "mysql", "sqlite"}, "symfony/orm-pack": {"postgres", "mysql", "sqlite"},
+    # Platforms built on Doctrine or a SQL database by design.
+    "sylius/sylius": {"postgres", "mysql"}, "shopware/core": {"mysql"}, "drupal/core": {"postgres", "mysql", "sqlite"},
+    "drupal/core-recommended": {"postgres", "mysql", "sqlite"}, "roots/wordpress": {"mysql"},
+    "johnpbloch/wordpress": {"mysql"},
     "knex": set(), "sequelize": set(), "typeorm": set(),  # need a driver of their own: no engine implied
 }
 EMBEDDED = frozenset({"sqlite", "h2"})
@@ -124,6 +128,7 @@ def clients(repo: RepoView) -> set[str] | None:
     deps = repo_dependencies(repo)
     if not deps:
         return None
+    deps = deps + lock_dependencies(repo)
     from .redis import CLIENTS as REDIS_CLIENTS  # redis.py builds on this module
 
     engines: set[str] = set()

@@ -18,7 +18,7 @@ from . import procfile
 
 RANK = Rank.PROCFILE
 # Data stores a descriptor provisions: the authors' deployment, above what the code defaults to.
-STORE_RANK = Rank.CODE - 1
+STORE_RANK = Rank.DESCRIPTOR
 RENDER_RUNTIMES = {"node": "node", "python": "python", "go": "go", "ruby": "ruby", "docker": "docker",
                    "elixir": None, "rust": None}
 _INHERITED = ("runtime", "build_command", "framework")
@@ -92,6 +92,13 @@ def detect(repo: RepoView, found: Findings) -> None:
     for rel in repo.named("heroku.yml"):
         if is_app_path(parent_of(rel)):
             _heroku_yml(repo, found, rel)
+    for rel in repo.named(".platform.app.yaml"):
+        if is_app_path(parent_of(rel)):
+            _platform_sh(repo, found, rel)
+    for rel in repo.files:
+        if rel.startswith((".ebextensions/", ".platform/hooks/predeploy/", ".platform/hooks/postdeploy/")) \
+                or "/.ebextensions/" in rel or "/.platform/hooks/" in rel:
+            _beanstalk(repo, found, rel)
 
 
 def _procfile_release(repo: RepoView, found: Findings, rel: str) -> None:
@@ -306,3 +313,85 @@ def _app_json(repo: RepoView, found: Findings, rel: str) -> None:
         if isinstance(spec, dict) and spec.get("required", True) is not False and "value" not in spec \
                 and "generator" not in spec:
             found.needs.setdefault(key, _need(rel, _line(repo, rel, key), f"app.json asks for {key} with no value"))
+
+
+# --- Platform.sh and Elastic Beanstalk ---------------------------------------------------------
+_PLATFORM_STORES = {"mysql": "mysql", "mariadb": "mysql", "oracle-mysql": "mysql", "postgresql": "postgres",
+                    "redis": "redis", "redis-persistent": "redis", "valkey": "redis"}
+
+
+def _platform_sh(repo: RepoView, found: Findings, rel: str) -> None:
+    """.platform.app.yaml: relationships name the stores (with .platform/services.yaml), the deploy
+    hook's migrations are the release command, web.commands.start and workers are processes."""
+    try:
+        data = yaml.safe_load(repo.read(rel) or "")
+    except yaml.YAMLError:
+        return
+    if not isinstance(data, dict):
+        return
+    root = parent_of(rel)
+    types: dict[str, str] = {}
+    services_rel = repo.in_root(root, ".platform/services.yaml")
+    try:
+        services = yaml.safe_load(repo.read(services_rel) or "") if services_rel else None
+    except yaml.YAMLError:
+        services = None
+    for name, spec in (services.items() if isinstance(services, dict) else []):
+        if isinstance(spec, dict) and isinstance(spec.get("type"), str):
+            types[str(name)] = spec["type"].split(":", 1)[0]
+    relationships = data.get("relationships") if isinstance(data.get("relationships"), dict) else {}
+    for value in relationships.values():
+        service = str(value).split(":", 1)[0]
+        kind = types.get(service) or str(value).split(":", 1)[-1]
+        engine = _PLATFORM_STORES.get(kind)
+        line = _line(repo, rel, "relationships")
+        if engine == "redis":
+            found.add_cache(rel, line, f"Platform.sh relationship to {value}", STORE_RANK)
+        elif engine:
+            found.add_database(engine, rel, line, f"Platform.sh relationship to {value}", STORE_RANK)
+    draft = _target(found, root)
+    if draft is None:
+        return
+    hooks = data.get("hooks") if isinstance(data.get("hooks"), dict) else {}
+    deploy = hooks.get("deploy")
+    if isinstance(deploy, str):
+        _release_from_lines(draft, deploy.splitlines(), rel, _line(repo, rel, "deploy"), "Platform.sh deploy hook")
+    web = data.get("web") if isinstance(data.get("web"), dict) else {}
+    commands = web.get("commands") if isinstance(web.get("commands"), dict) else {}
+    if isinstance(commands.get("start"), str):
+        _start(repo, draft, root, commands["start"].strip(), rel, _line(repo, rel, "start"), "Platform.sh web start")
+    workers = data.get("workers") if isinstance(data.get("workers"), dict) else {}
+    for name, spec in workers.items():
+        start = (spec.get("commands") or {}).get("start") if isinstance(spec, dict) else None
+        if isinstance(start, str) and (worker := _process(found, root, str(name), "worker", rel, _line(repo, rel, name))):
+            worker.claim("start_command", start.strip(), rel, _line(repo, rel, name), f"Platform.sh worker {name}", RANK)
+
+
+def _release_from_lines(draft: ServiceDraft, lines: list[str], rel: str, line: int | None, why: str) -> None:
+    """The migrations among a hook's commands, in order, as one release command."""
+    migrations = [command for raw in lines if (command := migration_command(raw.strip()))]
+    if migrations:
+        draft.claim("release_command", " && ".join(migrations), rel, line, f"{why} migrates the database", RANK)
+
+
+def _beanstalk(repo: RepoView, found: Findings, rel: str) -> None:
+    """Elastic Beanstalk: a leader-only container command or a predeploy hook that migrates."""
+    root = "."
+    for marker in ("/.ebextensions/", "/.platform/"):
+        if marker in rel:
+            root = rel.split(marker)[0]
+    draft = _target(found, root)
+    if draft is None:
+        return
+    if rel.endswith(".config"):
+        try:
+            data = yaml.safe_load(repo.read(rel) or "")
+        except yaml.YAMLError:
+            return
+        commands = data.get("container_commands") if isinstance(data, dict) else None
+        for spec in (commands.values() if isinstance(commands, dict) else []):
+            if isinstance(spec, dict) and isinstance(spec.get("command"), str):
+                _release_from_lines(draft, [spec["command"]], rel, _line(repo, rel, "command"),
+                                    "Elastic Beanstalk container command")
+    elif rel.endswith(".sh"):
+        _release_from_lines(draft, repo.lines(rel), rel, None, "Elastic Beanstalk deploy hook")

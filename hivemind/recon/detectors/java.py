@@ -93,6 +93,21 @@ def yaml_server_port(repo: RepoView, rel: str) -> tuple[int, int | None] | None:
     return None
 
 
+_POM_PACKAGING = re.compile(r"<packaging>\s*pom\s*</packaging>")
+_GRADLE_INCLUDE = re.compile(r"""^\s*include\s*\(?\s*['"]""")
+
+
+def _aggregator(repo: RepoView, root: str, rel: str) -> bool:
+    """A parent pom (<packaging>pom</packaging>) or a Gradle root including subprojects and
+    holding no sources of its own."""
+    if rel.endswith("pom.xml"):
+        return bool(repo.first(rel, _POM_PACKAGING))
+    settings = repo.in_root(root, "settings.gradle") or repo.in_root(root, "settings.gradle.kts")
+    prefix = "" if root == "." else root + "/"
+    return bool(settings and repo.first(settings, _GRADLE_INCLUDE)) and \
+        not any(f.startswith(prefix + "src/main/") for f in repo.files)
+
+
 def detect(repo: RepoView, found: Findings) -> None:
     builds = repo.named("pom.xml", "build.gradle", "build.gradle.kts")
     for rel in builds:
@@ -101,6 +116,11 @@ def detect(repo: RepoView, found: Findings) -> None:
             continue
         hit = repo.first(rel, _SPRING_BOOT)
         if hit is None:
+            continue
+        if _aggregator(repo, root, rel):
+            # A parent pom / root build of a multi-module project (<packaging>pom</packaging>,
+            # subprojects): its modules are the applications, each planned from its own folder.
+            found.exclude(root, rel, hit[0], "a multi-module build's parent: its modules are the applications")
             continue
         draft = found.add_service(root)
         maven = rel.endswith("pom.xml")
