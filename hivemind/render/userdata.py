@@ -147,8 +147,9 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def cloudwatch_agent_config(plan_name: str, service: str) -> str:
-    """Ship the app log to its log group; memory and disk per Auto Scaling group."""
+def cloudwatch_agent_config(plan_name: str, service: str, *, xray: bool = False) -> str:
+    """Ship the app log to its log group; memory and disk per Auto Scaling group; with `xray`, the
+    agent also takes the X-Ray daemon's place (segments on UDP 2000, sampling proxy on TCP 2000)."""
     config = {
         "agent": {"metrics_collection_interval": 60, "run_as_user": "root"},
         "logs": {"logs_collected": {"files": {"collect_list": [
@@ -166,6 +167,9 @@ def cloudwatch_agent_config(plan_name: str, service: str) -> str:
             },
         },
     }
+    if xray:
+        config["traces"] = {"traces_collected": {"xray": {
+            "bind_address": "127.0.0.1:2000", "tcp_proxy": {"bind_address": "127.0.0.1:2000"}}}}
     return json.dumps(config, indent=2)
 
 
@@ -276,7 +280,7 @@ def render_user_data(plan: DeploymentPlan, service: Service, color: str, artifac
         secrets={key: secret_ref(ref) for key, ref in service.secrets.items()},
         database=database,
         redis_group=redis_group,
-        cloudwatch_agent_config=cloudwatch_agent_config(plan.name, service.name),
+        cloudwatch_agent_config=cloudwatch_agent_config(plan.name, service.name, xray=plan.observability.xray),
         xray=plan.observability.xray,
         build_cache=build_cache(plan, service, artifact),
     )

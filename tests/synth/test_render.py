@@ -141,8 +141,8 @@ def test_xray_end_to_end_is_scoped_to_this_deployment(blue_green):
     script = _user_data(blue_green.stack("shop-app-blue").template, "web")
     assert "AWS_XRAY_DAEMON_ADDRESS=127.0.0.1:2000" in script
     assert "AWS_XRAY_TRACING_NAME=shop-web" in script and "OTEL_SERVICE_NAME=shop-web" in script
-    assert script.index("systemctl enable --now xray") < script.index("systemctl enable --now hivemind-app.service")
-    assert "systemctl is-active --quiet xray ||" in script
+    assert script.index("no X-Ray daemon on 127.0.0.1:2000") < script.index("systemctl enable --now hivemind-app.service")
+    assert script.index("amazon-cloudwatch-agent-ctl") < script.index("# --- X-Ray daemon")
     observability = blue_green.stack("shop-observability").template
     rule = next(iter(resources(observability, "AWS::XRay::SamplingRule").values()))["Properties"]["SamplingRule"]
     assert rule["ServiceName"] == "shop-*" and rule["RuleName"] == "hm-shop"
@@ -175,7 +175,7 @@ def test_user_data_verifies_the_artifact_and_resolves_secrets_at_boot(blue_green
     assert "REDIS_URL=rediss://" in script and "--replication-group-id shop-redis" in script
     assert 'GREETING="hello world"' in script
     assert "amazon-cloudwatch-agent" in script and "/hivemind/shop/web" in script
-    assert "aws-xray-daemon" in script
+    assert '"traces_collected"' in script  # the CloudWatch agent is the X-Ray daemon
     green = _user_data(blue_green.stack("shop-app-green").template, "web")
     assert "shop/green.tgz" in green and "b" * 64 in green
 

@@ -1,6 +1,7 @@
 """User data per runtime: valid bash, the right install/build/start, references but never values."""
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import typing
@@ -34,7 +35,7 @@ def test_script_is_valid_bash_with_runtime_install(runtime, tmp_path):
     script = render_user_data(plan, plan.services[0], "green", ArtifactRef("bkt", "demo/app.tgz", "f" * 64))
     assert EXPECTED_INSTALL[runtime] in script
     assert "mysql://" in script  # DATABASE_URL scheme for the engine
-    assert "aws-xray-daemon" in script
+    assert "traces_collected" in script  # the X-Ray daemon (CloudWatch agent traces)
     path = tmp_path / "user-data.sh"
     path.write_text(script)
     bash = shutil.which("bash")
@@ -73,17 +74,24 @@ def test_env_values_are_quoted_and_secrets_only_referenced():
     assert secret_ref("/a/b").kind == "ssm" and secret_ref("name").kind == "secretsmanager"
 
 
-@pytest.mark.parametrize(("machine", "package"), [("aarch64", "aws-xray-daemon-arm64-3.x.rpm"),
-                                                  ("x86_64", "aws-xray-daemon-3.x.rpm")])
-def test_xray_daemon_package_matches_the_instance_architecture(machine, package):
+def test_xray_daemon_is_the_cloudwatch_agent_from_the_signed_repository():
+    """No unverified download: the agent dnf installed (repository GPG-checked) listens on :2000 for
+    segments and proxies sampling over TCP; the boot fails if nothing listens there."""
     plan = plan_for("node")
     script = render_user_data(plan, plan.services[0], "blue", ArtifactRef("bkt", "demo/app.tgz", "f" * 64))
-    section = script[script.index("# --- X-Ray daemon"):script.index("dnf install -y /tmp/xray.rpm")]
-    # Run the download step with uname and curl replaced: which package would a Graviton/x86 instance fetch?
-    shims = f"uname() {{ echo {machine}; }}\ncurl() {{ echo \"$@\"; }}\n"
-    proc = subprocess.run([shutil.which("bash"), "-c", shims + section], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip().endswith(f"/xray-daemon/{package}")
+    assert "curl -fsSL -o /tmp/xray.rpm" not in script and "xray.rpm" not in script
+    config = json.loads(script.split("<<'HIVEMIND_CWAGENT'\n", 1)[1].split("\nHIVEMIND_CWAGENT", 1)[0])
+    assert config["traces"]["traces_collected"]["xray"] == {
+        "bind_address": "127.0.0.1:2000", "tcp_proxy": {"bind_address": "127.0.0.1:2000"}}
+    section = script[script.index("# --- X-Ray daemon"):script.index("# --- start under systemd")]
+    for listening, code in (("yes", 0), ("", 1)):
+        shims = f"step() {{ :; }}\nsleep() {{ :; }}\nss() {{ echo {listening}; }}\n"
+        proc = subprocess.run([shutil.which("bash"), "-c", "set -euo pipefail\n" + shims + section],
+                              capture_output=True, text=True)
+        assert proc.returncode == code, proc.stderr
+    assert "no X-Ray daemon on 127.0.0.1:2000" in proc.stderr
+    without = plan_for("node").model_copy(update={"observability": plan.observability.model_copy(update={"xray": False})})
+    assert '"traces"' not in render_user_data(without, without.services[0], "blue", None)
 
 
 def _environment_section(script: str, tmp_path) -> str:
