@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import webbrowser
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Optional
 
@@ -21,16 +22,30 @@ def known_state(deployment_id: str, region: str | None):
     from ..errors import HivemindError
     from ..state import DeploymentStatus, check_deployment_id, load_state
 
-    state = load_state(check_deployment_id(deployment_id), region)
+    with user_input():
+        state = load_state(check_deployment_id(deployment_id), region)
     if state.status is DeploymentStatus.DESTROYED:
         raise HivemindError(f"deployment '{state.id}' was destroyed (see `hivemind list`)")
     return state
 
 
+@contextmanager
+def user_input():
+    """Errors that quote what the user typed: escaped, since the CLI prints errors as rich markup
+    (a typed `[/x]` would otherwise break the one-line error)."""
+    from ..errors import HivemindError
+
+    try:
+        yield
+    except HivemindError as exc:
+        raise HivemindError(escape(str(exc)), exit_code=exc.exit_code) from None
+
+
 def since_option(value: str | None, default: str) -> datetime:
     from ..ops import parse_since
 
-    return parse_since(value or default)
+    with user_input():
+        return parse_since(value or default)
 
 
 def sparkline(values: list[float], width: int = 40) -> str:
@@ -199,6 +214,10 @@ def logs_command(
         raise HivemindError("--json and --follow do not go together")
     state = known_state(deployment_id, region)
     if not follow:
+        with user_input():
+            from ..ops.logs import services_for
+
+            services_for(state, service)
         result = read_logs(state, service=service, since=start, grep=grep)
         if as_json:
             typer.echo(json.dumps(result.to_dict(), indent=2))
@@ -207,7 +226,8 @@ def logs_command(
         return
     from ..ops.logs import services_for
 
-    services_for(state, service)  # an unknown service fails before following
+    with user_input():
+        services_for(state, service)  # an unknown service fails before following
     try:
         for event in follow_logs(state, service=service, since=start, grep=grep):
             print_log_event(event)

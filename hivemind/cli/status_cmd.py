@@ -46,8 +46,12 @@ def status_command(
 
     shown = {"logs": show_logs, "metrics": show_metrics, "costs": show_costs, "traces": show_traces,
              "dashboard": show_dashboard}
+    from .ops_cmd import user_input
+
     starts = _windows(since, shown)  # bad --since fails before any AWS call
-    state = current_status(check_deployment_id(deployment_id), region)
+    with user_input():  # an id with brackets in it is quoted back safely
+        deployment_id = check_deployment_id(deployment_id)
+    state = current_status(deployment_id, region)
     if any(shown.values()):
         _show_sections(state, shown, starts, grep, as_json)
         return

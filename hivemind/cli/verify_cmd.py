@@ -18,7 +18,10 @@ def live_state(deployment_id: str, region: str | None):
     from ..errors import HivemindError
     from ..state import DeploymentStatus, check_deployment_id, load_state, refresh_from_cloudformation
 
-    state = load_state(check_deployment_id(deployment_id), region)
+    from .ops_cmd import user_input
+
+    with user_input():
+        state = load_state(check_deployment_id(deployment_id), region)
     if state.status is DeploymentStatus.DESTROYED:
         raise HivemindError(f"deployment '{state.id}' was destroyed (see `hivemind list`)")
     return refresh_from_cloudformation(state)
@@ -65,8 +68,16 @@ def verify_command(
     from ..state import DeploymentLocked, deployment_lock, load_state, save_state
     from ..aws import AwsError
 
-    if url is not None:
-        check_url(url)  # bad input fails before any AWS call
+    from ..errors import HivemindError
+    from ..qa import CHECK_NAMES
+    from .ops_cmd import user_input
+
+    with user_input():  # bad input fails before any AWS call
+        if url is not None:
+            check_url(url)
+        unknown = sorted(set(check or ()) - set(CHECK_NAMES))
+        if unknown:
+            raise HivemindError(f"unknown check(s) {', '.join(unknown)} (choose from {', '.join(CHECK_NAMES)})")
     state = live_state(deployment_id, region)
     result = verify(state, url=url, checks=tuple(check) if check else None, timeout=timeout)
     skipped = sorted(set(check or ()) - {c.name for c in result.checks})

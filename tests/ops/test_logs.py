@@ -146,3 +146,17 @@ def test_error_patterns(line, kinds):
     from hivemind.ops import error_kinds
 
     assert error_kinds(line) == kinds
+
+
+@pytest.mark.parametrize("args", [
+    ("logs", "orders-api", "--since", "[/x]"),
+    ("logs", "[/x]"),
+    ("status", "[/x]"),
+    ("status", "orders-api", "--show-logs", "--since", "[/bold]"),
+    ("verify", "orders-api", "--url", "http://[/x]"),
+    ("verify", "orders-api", "--check", "[/x]"),
+])
+def test_typed_brackets_come_back_in_one_line(aws, cli, args):
+    """The CLI prints errors as rich markup: what the user typed is quoted back literally."""
+    code, _, err = cli(*args)
+    assert code == 2 and "[/" in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
