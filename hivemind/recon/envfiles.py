@@ -46,9 +46,14 @@ class EnvEntry:
 def sample_files(repo: RepoView, root: str) -> list[str]:
     """The env samples of one folder: the common names first, then variants like `.env.prod-sample`."""
     common = [rel for name in SAMPLE_NAMES if (rel := repo.in_root(root, name))]
-    prefix = "" if root == "." else root + "/"
-    variants = [rel for rel in repo.files if rel.startswith(prefix) and "/" not in rel[len(prefix):]
-                and rel not in common and is_sample_name(rel[len(prefix):])]
+    if "samples_by_folder" not in repo.memo:  # one pass over the index, shared by every folder
+        by_folder: dict[str, list[str]] = {}
+        for rel in repo.files:
+            folder, _, name = rel.rpartition("/")
+            if is_sample_name(name):
+                by_folder.setdefault(folder or ".", []).append(rel)
+        repo.memo["samples_by_folder"] = by_folder
+    variants = [rel for rel in repo.memo["samples_by_folder"].get(root, []) if rel not in common]
     # A production sample says what is deployed; a development one what runs on a laptop.
     variants.sort(key=lambda rel: (not re.search(r"prod", rel.rsplit("/", 1)[-1], re.I), rel))
     return common + variants
