@@ -1,9 +1,11 @@
 """One small detector per ecosystem or file kind. Each is `detect(repo, found) -> None`: it reads
 what it knows, adds claims (with path:line and why) to `found`, and never raises on odd input.
 
-The order matters: language detectors create services; the Dockerfile, Procfile and static
-detectors fill gaps or reshape them; data-store detectors then look at the whole repository;
-the health-check detector runs last, on the services that exist by then.
+The order matters: language detectors create services; the static, Dockerfile and Procfile
+detectors fill gaps or reshape them; deploy descriptors (fly.toml, render.yaml, ...) then add what
+the authors declared, and front ends another service serves are folded into it; data-store
+detectors look at the whole repository, compose adds ports, commands and workers; release
+commands and needs come once the data stores are known; health paths last, on the final services.
 """
 from __future__ import annotations
 
