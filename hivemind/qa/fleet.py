@@ -21,8 +21,9 @@ _DONE = {"Success", "Failed", "Cancelled", "TimedOut", "Cancelling", "Undelivera
          "InvalidPlatform", "AccessDenied", "DeliveryTimedOut", "ExecutionTimedOut"}
 
 
-def _check(name: str, started: float, passed: bool, detail: str, **data) -> VerificationCheck:
-    return VerificationCheck(name=name, passed=passed, detail=detail, seconds=round(time.perf_counter() - started, 3), data=data)
+def _check(name: str, started: float, passed: bool, detail: str, *, unreachable: bool = False, **data) -> VerificationCheck:
+    return VerificationCheck(name=name, passed=passed, detail=detail, seconds=round(time.perf_counter() - started, 3),
+                             unreachable=unreachable, data=data)
 
 
 def _pascal(text: str) -> str:
@@ -200,8 +201,11 @@ def check_data_reachable(state: DeploymentState, kinds: tuple[str, ...], color: 
     if not kinds:
         return []
 
+    # No verdict from inside the VPC (no instance, Run Command refused, no answer in time, no
+    # output): HiveMind could not reach in to look, so the check says `unreachable`. Only the
+    # probe's own "fail" (a refused or timed-out connection to the endpoint) is a plain failure.
     def every(passed: bool, detail: str, **data) -> list[VerificationCheck]:
-        return [_check(kind, started, passed, detail, **data) for kind in kinds]
+        return [_check(kind, started, passed, detail, unreachable=True, **data) for kind in kinds]
 
     try:
         instance = probe_instance(state, color)
@@ -246,13 +250,14 @@ def check_data_reachable(state: DeploymentState, kinds: tuple[str, ...], color: 
             detail = (f"reachable from {instance}: TCP {rest}" if ok else f"not reachable from {instance}: {rest}")
             checks.append(_check(kind, started, ok, detail, **common))
         elif status not in _DONE:
-            checks.append(_check(kind, started, False, f"the probe on {instance} did not finish in time (status {status})", **common))
+            checks.append(_check(kind, started, False, f"the probe on {instance} did not finish in time (status {status})",
+                                 unreachable=True, **common))
         else:
             error = (invocation.get("StandardErrorContent") or "").strip().splitlines()
             why = f"; stderr: {error[-1]}" if error else ""
             checks.append(_check(kind, started, False,
                                  f"the probe on {instance} ended {status} but printed no result, so reachability "
-                                 f"is unknown{why}", **common))
+                                 f"is unknown{why}", unreachable=True, **common))
     return checks
 
 

@@ -99,6 +99,8 @@ def verify(
     Each check is `{name, passed, detail, seconds, unreachable, data}`; `unreachable=True` means
     the address could not be reached at all (no DNS, no route, silence), so a caller may choose
     to rely on the load balancer's health checks instead; an HTTP error answer is a plain failure.
+    For database/cache, `unreachable=True` means no verdict came back from inside the VPC (no
+    instance, Run Command refused or silent); the probe's own "connection refused" is a failure.
     `Verification.passed` is True only when every check ran passed. Never raises for a failed
     check; raises HivemindError for an unknown check name or a `url` that is not a URL.
     """

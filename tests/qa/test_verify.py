@@ -139,6 +139,7 @@ def test_database_and_cache_probe_runs_with_run_command(deployed, make_plan):
     for kind in ("database", "cache"):
         assert not checks[kind]["passed"], checks[kind]
         assert "printed no result, so reachability is unknown" in checks[kind]["detail"]
+        assert checks[kind]["unreachable"]  # no verdict from inside the VPC: a caller may rely on other evidence
         assert checks[kind]["data"]["instance"] == d.instances["blue"][0]
     [command] = d.ssm.list_commands()["Commands"]
     assert command["DocumentName"] == "AWS-RunShellScript" and command["InstanceIds"] == d.instances["blue"]
@@ -147,6 +148,14 @@ def test_database_and_cache_probe_runs_with_run_command(deployed, make_plan):
     assert db["Endpoint"]["Address"] in lines[0]  # the endpoint as RDS describes it
     assert "not-shown-1234" not in json.dumps(command, default=str)
     assert "REDIS_URL" in lines[1]  # moto has no replication group: the instance's env file is read
+
+
+def test_no_instance_to_probe_from_is_unreachable_not_a_verdict(deployed, make_plan):
+    deployed(make_plan(database={"engine": "postgres", "version": "16"}))
+    state = load_state("orders-api")
+    state.active_color = "green"  # no green fleet
+    [check] = verify(state, checks=("database",)).checks
+    assert not check.passed and check.unreachable and "no InService app instance in the green fleet" in check.detail
 
 
 def test_probe_script_reports_reachable_and_unreachable_endpoints(tmp_path, make_plan):
