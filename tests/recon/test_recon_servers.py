@@ -90,3 +90,15 @@ def test_port_default_of_an_app_specific_port_variable(make_repo):
         "server.js": "const db = process.env.DB_PORT || 5433\nconst PORT = process.env.NODE_DOCKER_PORT || 8080\n",
     }))
     assert plan.services[0].port == 8080
+
+
+def test_celery_app_from_a_celery_utils_module(make_repo):
+    plan = analyse_repo(make_repo({
+        "requirements.txt": "fastapi\nuvicorn\ncelery[redis]\n",
+        "project/celery_utils.py": "from celery import current_app\n\ndef create_celery():\n    return current_app\n",
+        "project/main.py": "from fastapi import FastAPI\nfrom project.celery_utils import create_celery\n"
+                           "app = FastAPI()\napp.celery_app = create_celery()\ncelery = app.celery_app\n",
+    }))
+    assert [(s.kind, s.start_command) for s in plan.services] == [
+        ("web", "uvicorn project.main:app --host 0.0.0.0 --port 8000"),
+        ("worker", "celery -A project.main worker --loglevel=INFO")]

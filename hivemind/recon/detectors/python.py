@@ -32,7 +32,9 @@ _APP_FACTORY = re.compile(r"^(?:async\s+)?def (" + _FACTORY_NAMES[3:-1] + r")\("
 # `app = create_app()` at module level: the object a server imports (flasky.py, wsgi.py, main.py).
 _FACTORY_CALL = re.compile(r"^(\w+)\s*(?::\s*\w+\s*)?=\s*(?:[\w.]+\.)?" + _FACTORY_NAMES + r"\(")
 # Module-level Celery apps, built directly or by a factory function (make_celery, celery_init_app).
-_CELERY_APP = re.compile(r"^(\w+)\s*=\s*(?:Celery|make_celery|create_celery(?:_app)?|celery_init_app|get_celery(?:_app)?)\(")
+_CELERY_APP = re.compile(r"^(\w+)\s*=\s*(?:Celery|make_celery|create_celery(?:_app)?|celery_init_app|get_celery(?:_app)?)\("
+                         # `celery = app.celery_app` beside `app.celery_app = create_celery()` (a celery_utils module)
+                         r"|^(celery)\s*=\s*\w+\.celery(?:_app)?\s*$")
 _BEAT_SCHEDULE = re.compile(r"\bbeat_schedule\b|\bCELERY_BEAT_SCHEDULE\b|\bCELERYBEAT_SCHEDULE\b|\badd_periodic_task\b")
 _GUNICORN_CONF = ("gunicorn.conf.py", "gunicorn_config.py", "gunicorn.conf", "gunicorn.py")
 _BIND = re.compile(r"""^\s*bind\s*=\s*\[?\s*['"][\w.\[\]]*:(\d{2,5})['"]""")
