@@ -132,10 +132,10 @@ class AppFleet(Construct):
             iam.PolicyStatement(actions=["s3:GetObject"], resources=[f"arn:aws:s3:::{bucket}/{key}"])
         )
 
-    def grant_read_write_prefix(self, bucket: str, prefix: str) -> None:
-        """Read and write objects under one key prefix (a build shared between instances)."""
+    def grant_read_write_objects(self, bucket: str, keys: Sequence[str]) -> None:
+        """Read and write exactly these objects (e.g. a build shared between instances)."""
         self.role.add_to_policy(iam.PolicyStatement(
-            actions=["s3:GetObject", "s3:PutObject"], resources=[f"arn:aws:s3:::{bucket}/{prefix}*"]))
+            actions=["s3:GetObject", "s3:PutObject"], resources=[f"arn:aws:s3:::{bucket}/{key}" for key in keys]))
 
     def grant_secret_read(self, secret_arn: str) -> None:
         self.role.add_to_policy(iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[secret_arn]))

@@ -210,18 +210,21 @@ def _database_settings(plan: DeploymentPlan, database_secret: str | None, read_h
     }
 
 
-def build_cache(plan: DeploymentPlan, service: Service, artifact: ArtifactRef | None) -> dict | None:
-    """Where this release's built tree is shared ({bucket, prefix}; the boot appends "-<arch>.tar.gz").
+def build_cache(plan: DeploymentPlan, service: Service, artifact: ArtifactRef | None, arch: str = "x86_64") -> dict | None:
+    """Where this release's built tree is shared: {bucket, key, checksum_key} for `arch` (the
+    instance type's: x86_64 or aarch64, as `uname -m` says it).
 
     Docker services build an image, not a tree: they build on every instance (a registry would be the
     place to share images). No artifact, no release to key the build by."""
     if artifact is None or service.runtime == "docker":
         return None
-    return {"bucket": artifact.bucket, "prefix": names.build_cache_prefix(plan.name, service.name, artifact.sha256)}
+    key = f"{names.build_cache_prefix(plan.name, service.name, artifact.sha256)}-{arch}.tar.gz"
+    return {"bucket": artifact.bucket, "key": key, "checksum_key": f"{key}.sha256"}
 
 
 def render_user_data(plan: DeploymentPlan, service: Service, color: str, artifact: ArtifactRef | None,
-                     *, database_secret: str | None = None, database_read_host: str | None = None) -> str:
+                     *, database_secret: str | None = None, database_read_host: str | None = None,
+                     arch: str = "x86_64") -> str:
     """The boot script of `service` in `color`.
 
     `database_secret` is the database secret's name (in a stack: a token resolved at deploy time);
@@ -282,5 +285,5 @@ def render_user_data(plan: DeploymentPlan, service: Service, color: str, artifac
         redis_group=redis_group,
         cloudwatch_agent_config=cloudwatch_agent_config(plan.name, service.name, xray=plan.observability.xray),
         xray=plan.observability.xray,
-        build_cache=build_cache(plan, service, artifact),
+        build_cache=build_cache(plan, service, artifact, arch),
     )

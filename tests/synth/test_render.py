@@ -194,8 +194,11 @@ def test_instance_role_is_least_privilege(blue_green):
                        "elasticache:DescribeReplicationGroups", "cloudformation:SignalResource"}
     # Writes only under this release's shared-build prefix, per service.
     writes = [s for s in statements if "s3:PutObject" in json.dumps(s["Action"])]
-    assert writes and all(s["Resource"] in {f"arn:aws:s3:::artifacts-bkt/builds/shop/{svc}/{SHA}*"
-                                            for svc in ("web", "admin", "jobs")} for s in writes)
+    for statement in writes:  # exact objects, no wildcard (cdk-nag IAM5 would block the deploy)
+        assert len(statement["Resource"]) == 2 and all("*" not in r for r in statement["Resource"])
+        assert {r.rsplit("-", 1)[-1] for r in statement["Resource"]} == {"x86_64.tar.gz", "x86_64.tar.gz.sha256"}
+        assert all(r.startswith("arn:aws:s3:::artifacts-bkt/builds/shop/") and SHA in r for r in statement["Resource"])
+    assert len(writes) == 3  # web, admin, jobs
 
 
 def test_boot_result_is_signalled_to_cloudformation(blue_green):
@@ -237,3 +240,16 @@ def test_security_groups_chain_alb_to_app_to_stores(plain):
     assert all(r["SourceSecurityGroupId"] == {"Fn::GetAtt": [alb, "GroupId"]} for r in app_rules)
     public = groups[alb]["Properties"]["SecurityGroupIngress"]
     assert [(r["CidrIp"], r["FromPort"]) for r in public] == [("0.0.0.0/0", 80)]
+
+
+def test_a_deploy_render_with_artifacts_passes_the_checks(synths):
+    """What deploy synthesizes (artifacts per colour, checks on) has no blocking finding: e.g. the
+    shared-build grant names exact objects (a wildcard would be an unacknowledged cdk-nag IAM5)."""
+    from synth_support import example_plan
+
+    ref = ArtifactRef("artifacts-bkt", "express-postgres/app.tgz", SHA)
+    result = synths.get("render-deploy-checks", example_plan("express-postgres", "stage-1"),
+                        options=RenderOptions(artifacts={"blue": ref}))
+    assert result.checks_run and result.ok, [(f.rule_id, f.resource) for f in result.blocking_findings]
+    script = _user_data(result.stack("express-postgres-app-blue").template, "web")
+    assert f"BUILD_KEY=builds/express-postgres/web/{SHA}-x86_64.tar.gz" in script

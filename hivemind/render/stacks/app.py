@@ -32,6 +32,12 @@ def parameter_arn(stack: Stack, name: str) -> str:
     return stack.format_arn(service="ssm", resource="parameter", resource_name=name.lstrip("/"))
 
 
+def _uname_arch(service: Service) -> str:
+    """The instance type's architecture as `uname -m` names it."""
+    arm = ec2.InstanceType(service.instance_type).architecture == ec2.InstanceArchitecture.ARM_64
+    return "aarch64" if arm else "x86_64"
+
+
 class AppStack(HivemindStack):
     def __init__(self, scope: Construct, plan: DeploymentPlan, options: RenderOptions, color: str) -> None:
         super().__init__(scope, names.stack_name(plan.name, "app", color), plan, kind=f"app-{color}",
@@ -68,7 +74,8 @@ class AppStack(HivemindStack):
         # A Linux UserData (not custom) so the fleet can add its cfn-signal exit trap in front.
         user_data = ec2.UserData.for_linux()
         user_data.add_commands(render_user_data(plan, service, self.color, artifact, database_secret=database_secret,
-                                                database_read_host=read_host).removeprefix("#!/bin/bash\n"))
+                                                database_read_host=read_host, arch=_uname_arch(service))
+                               .removeprefix("#!/bin/bash\n"))
         fleet = AppFleet(
             self, "".join(p.capitalize() for p in service.name.split("-")),
             vpc=vpc, subnets=subnets, security_group=app_sg, user_data=user_data,
@@ -79,9 +86,9 @@ class AppStack(HivemindStack):
         )
         if artifact:
             fleet.grant_read_object(artifact.bucket, artifact.key)
-            shared = build_cache(plan, service, artifact)
+            shared = build_cache(plan, service, artifact, _uname_arch(service))
             if shared:
-                fleet.grant_read_write_prefix(shared["bucket"], shared["prefix"])
+                fleet.grant_read_write_objects(shared["bucket"], [shared["key"], shared["checksum_key"]])
         for reference in service.secrets.values():
             ref = secret_ref(reference)
             if ref.kind == "ssm":
