@@ -124,6 +124,7 @@ def _fresh_after_destroy(old: DeploymentState, plan: DeploymentPlan) -> Deployme
     """A destroyed deployment deployed again starts fresh; its history is kept."""
     fresh = DeploymentState.new(plan)
     fresh.history, fresh.operations = old.history, old.operations
+    fresh.revision = old.revision  # the stored copy it replaces (else the save is a StateConflict)
     return fresh
 
 

@@ -288,7 +288,7 @@ def _protection_off(op: Operation, state, found: janitor.Discovery, *, keep_data
 def _delete_stacks(op: Operation, state, scope: set[str], *, tuning: Tuning) -> list[dict]:
     """Delete the stacks in `scope` in reverse dependency order; returns the stacks that failed,
     each with the resources that blocked it (from the stack events)."""
-    from .rollback import deletion_previews
+    from .rollback import deletion_previews, execute_deletions
 
     existing = list(dict.fromkeys(n for n in [*stack_names(state.id), *sorted(scope)] if n in scope))
     if not existing:
@@ -303,7 +303,7 @@ def _delete_stacks(op: Operation, state, scope: set[str], *, tuning: Tuning) -> 
         if not previews:
             return []
         try:
-            rollout.execute(engine, previews)
+            execute_deletions(rollout, engine, previews)
         except StackFailed as exc:
             api = rollout.factory()
             for name, outcome in exc.result.outcomes.items():
@@ -313,6 +313,7 @@ def _delete_stacks(op: Operation, state, scope: set[str], *, tuning: Tuning) -> 
                                      "blocking": blocking_resources(api, name)})
             phase.outcome = "failed"
             phase.detail = "; ".join(f"{f['stack']}: {f['reason']}" for f in failures)
+            exc.failure.operation_id, exc.failure.action, exc.failure.phase = op.record.id, op.action, "delete"
             op.state.failure = exc.failure
             for f in failures:
                 op.ui.note(f"{f['stack']} {f['result']}: {f['reason']}" + (
@@ -447,6 +448,17 @@ def verify(state, found: janitor.Discovery, *, kept: set[str], final_snapshot: s
                         existing.status = db.get("DBInstanceStatus")
                         existing.why = "database instance still exists after its stack was deleted"
                         out[db_id] = existing
+    instances = [r.id for r in out.values() if r.type == "AWS::EC2::Instance"]
+    if instances:
+        ec2 = client("ec2", region)
+        with aws_errors("reading the instances left behind"):
+            for reservation in ec2.describe_instances(InstanceIds=instances)["Reservations"]:
+                for instance in reservation["Instances"]:
+                    state_name = instance.get("State", {}).get("Name")
+                    if state_name == "terminated":
+                        out.pop(instance["InstanceId"], None)  # gone: the tag search lists it for an hour
+                    else:
+                        out[instance["InstanceId"]].status = state_name
     vpcs = [r.id for r in out.values() if r.type == "AWS::EC2::VPC"]
     if vpcs:
         ec2 = client("ec2", region)

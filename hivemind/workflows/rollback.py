@@ -154,7 +154,7 @@ def _delete_failed_first_deploy(op: Operation, *, yes: bool, tuning: Tuning) -> 
         result.lifecycle = op.cancel()
         return result
     with op.phase("delete", status=S.ROLLING_BACK):
-        result.engine = rollout.execute(engine, previews)
+        result.engine = execute_deletions(rollout, engine, previews)
     result.lifecycle = op.succeed(S.ROLLED_BACK, f"deleted {len(result.engine.deleted)} stack(s) of the failed deploy")
     return result
 
@@ -171,6 +171,32 @@ def deletion_previews(rollout: StackRollout, engine, plan_name: str, existing: l
         preview.spec = StackSpec(preview.name, {}, tuple(
             other for other in existing if preview.name in _dependencies(plan_name, other)))
     return previews, violations, order
+
+
+def execute_deletions(rollout: StackRollout, engine, previews: list):
+    """Delete along `deletion_previews`' order in waves: a wave is every stack whose dependents
+    are gone (the engine starts a stack only after its dependencies *deployed*, so a deletion
+    never waits on another inside one execute). Stops at the first wave with a failure
+    (StackFailed, as rollout.execute); returns the engine's outcomes of every wave."""
+    from ..deploy.engine import EngineResult
+
+    outcomes: dict = {}
+    done: set[str] = set()
+    pending = list(previews)
+    while pending:
+        wave = [p for p in pending if all(d in done or d not in {q.name for q in pending}
+                                          for d in p.spec.dependencies)] or pending[:1]
+        for preview in wave:
+            preview.spec = StackSpec(preview.name, {}, ())
+        try:
+            outcomes.update(rollout.execute(engine, wave).outcomes)
+        except Exception as exc:
+            if hasattr(exc, "result"):
+                exc.result.outcomes = {**outcomes, **exc.result.outcomes}
+            raise
+        done |= {p.name for p in wave}
+        pending = [p for p in pending if p.name not in done]
+    return EngineResult(outcomes)
 
 
 def _dependencies(plan_name: str, name: str) -> tuple[str, ...]:
