@@ -131,3 +131,18 @@ def cancel(deployment_id: str = typer.Argument(..., metavar="ID", help="Deployme
 
     for name in run_cancel(deployment_id):
         console.print(f"cancelled the update of {name}: CloudFormation is rolling it back", highlight=False)
+
+
+@app.command()
+def retry(
+    deployment_id: str = typer.Argument(..., metavar="ID", help="Deployment id"),
+    repo: Path = typer.Argument(Path("."), help="Application repository (default: the current directory)"),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Apply a plan-only fix and go ahead without asking"),
+    as_json: bool = typer.Option(False, "--json", help="Print one result object"),
+) -> None:
+    """Run the failed deploy or update again, after the Medic's fix (shown as a diff)."""
+    from ..workflows.retry import retry as run_retry
+
+    result = run_retry(deployment_id, repo, yes=yes, ui=_ui(as_json))
+    print_lifecycle(result, as_json)
+    _exit_for(result)

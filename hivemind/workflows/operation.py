@@ -230,7 +230,22 @@ class Operation:
         self.record.status = "failed"
         self.record.error = message
         mark_failed(self.state, message, stage=phase)
-        self._close(None, "")
+        if failure is not None:
+            self._diagnose()
+        self._close(None, "", quiet=True)
+
+    def _diagnose(self) -> None:
+        """Hand the root cause to the Medic; a diagnosed failure waits for its fix (`retry`).
+        The Medic never raises, and never fails the command that called it."""
+        try:
+            from ..medic import diagnose_state
+
+            diagnosis = diagnose_state(self.state)
+        except Exception:  # noqa: BLE001 - a broken Medic must not hide the failure itself
+            return
+        self.state.diagnosis = diagnosis.model_dump(mode="json")
+        append_history(self.state, "diagnose", f"{diagnosis.category}: {diagnosis.root_cause}",
+                       status=S.AWAITING_FIX)
 
     def result(self, status: str | None = None) -> LifecycleResult:
         state = self.state

@@ -130,7 +130,9 @@ def test_resource_failure_leaves_a_failed_deployment_with_the_root_cause(aws, re
         deploy(repo, stage="stage-1", yes=True, **FAST)
     assert exc.value.exit_code == 1 and str(exc.value).startswith("deploy failed: ")
     state = load_state(NAME)
-    assert state.status is DeploymentStatus.FAILED and state.failed_stage == "execute"
+    # Diagnosed by the Medic: the deployment waits for its fix (`hivemind retry`).
+    assert state.status is DeploymentStatus.AWAITING_FIX and state.failed_stage == "execute"
+    assert state.diagnosis and state.diagnosis["category"] == "name_conflict"
     assert state.last_error.startswith(f"deploy failed: {NAME}-data: ")
     # The root cause is recorded as such: the stack and what failed, for the Medic.
     assert state.failure.stack == f"{NAME}-data" and state.failure.phase == "execute"

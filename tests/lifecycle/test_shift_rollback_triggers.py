@@ -62,7 +62,7 @@ def test_the_shift_is_watched_by_the_new_colours_alarms_and_a_firing_alarm_is_re
     assert "rolled back by CloudFormation" in str(exc.value) and "traffic is on blue" in str(exc.value)
     assert "Rollback trigger" in str(exc.value)
     state = load_state(NAME)
-    assert state.status is DeploymentStatus.FAILED and state.failed_stage == "shift"
+    assert state.status is DeploymentStatus.AWAITING_FIX and state.failed_stage == "shift"
     assert state.active_color == "blue" and state.live_release.label == "v1"
     assert [r.outcome for r in state.releases] == ["live", "failed"]
     assert state.failure.stack == edge and state.failure.phase == "shift"
