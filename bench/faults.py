@@ -47,6 +47,12 @@ COMMANDS: dict[str, list[str]] = {
     "status absent": ["status", "ghost-app"],
     "list": ["list", "--json"],
     "unlock": ["unlock", DEPLOYMENT],
+    # Not a CLI command: take and release the deployment's lease, as every changing command does.
+    # (The first one in a fresh account bootstraps the region: a CDK synth and a stack create.)
+    "lock": ["-c", "import sys\nfrom hivemind.errors import HivemindError\nfrom hivemind.state import deployment_lock\n"
+                   "try:\n"
+                   f"    with deployment_lock({DEPLOYMENT!r}, region={REGION!r}, command='bench'):\n        pass\n"
+                   "except HivemindError as exc:\n    sys.exit(f'error: {exc}')"],
 }
 
 
@@ -129,7 +135,9 @@ def main() -> int:
                 proxy.configure(**FAULTS[fault])
                 started = time.monotonic()
                 try:
-                    proc = subprocess.run([sys.executable, "-m", "hivemind", *COMMANDS[command]], env=env,
+                    argv = COMMANDS[command]
+                    argv = [sys.executable, *argv] if argv[0] == "-c" else [sys.executable, "-m", "hivemind", *argv]
+                    proc = subprocess.run(argv, env=env,
                                           capture_output=True, text=True, timeout=args.timeout)
                     code, err = str(proc.returncode), proc.stderr
                 except subprocess.TimeoutExpired as exc:
