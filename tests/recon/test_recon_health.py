@@ -38,3 +38,17 @@ def test_remix_file_routes(make_repo, route, expected):
                                          "scripts": {"start": "remix-serve build/index.js"}}),
              route: "export const loader = () => new Response('ok')\n"}
     assert analyse_repo(make_repo(files)).services[0].health_check_path == expected
+
+
+def test_fastapi_route_under_its_router_and_include_prefixes(make_repo):
+    plan = analyse_repo(make_repo({
+        "requirements.txt": "fastapi\nuvicorn\n",
+        "app/core/config.py": "class Settings:\n    API_V1_STR: str = '/api/v1'\nsettings = Settings()\n",
+        "app/main.py": "from fastapi import FastAPI\nfrom app.api.main import api_router\nfrom app.core.config import settings\n"
+                       "app = FastAPI()\napp.include_router(api_router, prefix=settings.API_V1_STR)\n",
+        "app/api/main.py": "from fastapi import APIRouter\nfrom app.api.routes import utils\n"
+                           "api_router = APIRouter()\napi_router.include_router(utils.router)\n",
+        "app/api/routes/utils.py": "from fastapi import APIRouter\nrouter = APIRouter(prefix='/utils', tags=['utils'])\n\n"
+                                   "@router.get('/health-check/')\nasync def health_check() -> bool:\n    return True\n",
+    }))
+    assert plan.services[0].health_check_path == "/api/v1/utils/health-check/"

@@ -6,6 +6,7 @@ import re
 from ..draft import Findings, Rank
 from ..comments import commented
 from ..repo import RepoView
+from ..routers import router_prefix
 
 # Preferred first: a dedicated health route over a generic status or ping.
 PREFERENCE = ("health", "healthz", "healthcheck", "health-check", "livez", "readyz", "ready", "status", "ping", "up")
@@ -66,6 +67,8 @@ def detect(repo: RepoView, found: Findings) -> None:
             draft.claim("health_check_path", "/", None, None, "no health route found; the root path", Rank.DEFAULT)
             continue
         hits: list[tuple[int, str, str, int]] = []
+        fastapi = draft.value("framework") in ("fastapi", "starlette")
+        python_files = repo.source_files(draft.root, (".py",), limit=200) if fastapi else []
         for rel in repo.matching(repo.source_files(draft.root, SUFFIXES), _ROUTES):
             for pattern in _ROUTES:
                 for line, match in repo.search(rel, pattern):
@@ -74,6 +77,8 @@ def detect(repo: RepoView, found: Findings) -> None:
                     path = match.group(1)
                     # Kept as declared: /health/ and /health are different routes in Django and FastAPI.
                     path = (path if path.startswith("/") else "/" + path) + match.group(2)
+                    if fastapi and rel.endswith(".py"):
+                        path = router_prefix(repo, draft.root, python_files, rel, line).rstrip("/") + path
                     hits.append((_rank(path), path, rel, line))
         framework = draft.value("framework")
         if framework == "nest":
