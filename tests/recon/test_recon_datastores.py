@@ -207,3 +207,12 @@ def test_ci_pipeline_service_containers_are_not_the_apps_database(make_repo):
     plan = analyse_repo(make_repo({"package.json": pkg({"express": "4", "@prisma/client": "5"}),
                                    ".github/workflows/ci.yml": workflow}))
     assert plan.database is None
+
+
+def test_go_module_major_versions_still_name_the_client(make_repo):
+    plan = analyse_repo(make_repo({
+        "go.mod": "module x\n\nrequire (\n\tgithub.com/gin-gonic/gin v1.9.1\n\tgithub.com/go-redis/redis/v7 v7.4.1\n"
+                  "\tgithub.com/jackc/pgx/v4 v4.18.0\n)\n",
+        "main.go": "package main\nfunc main() {}\n",
+    }))
+    assert plan.cache is not None and plan.database.engine == "postgres"

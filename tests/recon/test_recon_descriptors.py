@@ -314,3 +314,14 @@ def test_multi_module_parent_pom_is_no_service(make_repo):
     plan = analyse_repo(make_repo({"pom.xml": parent, "gateway/pom.xml": child}))
     assert [s.root for s in plan.services] == ["gateway"]
     assert "multi-module" in next(e.reason for e in plan.evidence if e.field == "services.excluded")
+
+
+def test_procfile_web_that_migrates_first(make_repo):
+    plan = analyse_repo(make_repo({
+        "requirements.txt": "flask\ngunicorn\nflask-migrate\npsycopg2-binary\nrq\n",
+        "microblog.py": "from app import create_app\napp = create_app()\n",
+        "Procfile": "web: flask db upgrade; flask translate compile; gunicorn microblog:app\nworker: rq worker tasks\n",
+    }))
+    web, worker = plan.services
+    assert (web.release_command, web.start_command) == ("flask db upgrade", "flask translate compile && gunicorn microblog:app")
+    assert worker.start_command == "rq worker tasks" and worker.release_command is None

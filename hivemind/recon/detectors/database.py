@@ -123,21 +123,26 @@ RANKS = {"config": Rank.CONFIG, "code": Rank.CODE, "env": Rank.ENV_SAMPLE}
 ENV_DEFAULT_RANK = Rank.COMPOSE + 5
 
 
+def _base(name: str) -> str:
+    """A Go module path without its major version suffix: github.com/jackc/pgx/v5 -> github.com/jackc/pgx."""
+    return re.sub(r"/v\d+$", "", name)
+
+
 def clients(repo: RepoView) -> set[str] | None:
     """Engines some shipped dependency can talk to; None when nothing declares dependencies."""
     deps = repo_dependencies(repo)
     if not deps:
         return None
     deps = deps + lock_dependencies(repo)
-    from .redis import CLIENTS as REDIS_CLIENTS  # redis.py builds on this module
+    from .redis import is_client as redis_client  # redis.py builds on this module
 
     engines: set[str] = set()
     for dep in deps:
         if dep.dev:
             continue
         engines |= UNIVERSAL.get(dep.name, set())
-        engines |= {engine for engine, names in CLIENTS.items() if dep.name in names}
-        if dep.name in REDIS_CLIENTS or "redis" in dep.extras:  # celery[redis], dramatiq[redis]
+        engines |= {engine for engine, names in CLIENTS.items() if _base(dep.name) in names or dep.name in names}
+        if redis_client(dep.name) or "redis" in dep.extras:  # celery[redis], dramatiq[redis]
             engines.add("redis")
     return engines
 
@@ -146,7 +151,7 @@ def detect(repo: RepoView, found: Findings) -> None:
     found.clients = clients(repo)
     seen: set[tuple[str, str]] = set()
     for dep in repo_dependencies(repo):
-        engine = next((e for e, names in CLIENTS.items() if dep.name in names), None)
+        engine = next((e for e, names in CLIENTS.items() if dep.name in names or _base(dep.name) in names), None)
         if engine is None or dep.dev or (engine, dep.path) in seen:
             continue
         seen.add((engine, dep.path))

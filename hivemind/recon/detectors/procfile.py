@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from ..draft import Findings, Rank, best
 from ..ports import port_in_command
 from ..repo import RepoView, is_app_path, parent_of
+from ..scripts import migration_command
 
 _LINE = re.compile(r"^([A-Za-z0-9_-]+)\s*:\s*(.+?)\s*$")
 # Processes that run once per release, not continuously.
@@ -78,7 +79,15 @@ def detect(repo: RepoView, found: Findings) -> None:
                 # Weaker than a manifest: `python` may just run a helper script of a Node app.
                 draft.claim("runtime", command_runtime, rel, process.line, f"Procfile command runs {command_runtime}",
                             Rank.DEFAULT - 1)
-            draft.claim("start_command", process.command, rel, process.line, f"Procfile process {process.name}",
+            command = process.command
+            if role == "web":
+                # `flask db upgrade; gunicorn app:app`: the migration runs once per release, not per instance.
+                pieces = [p.strip() for p in re.split(r"\s*(?:&&|;)\s*", command) if p.strip()]
+                while len(pieces) > 1 and migration_command(pieces[0]):
+                    draft.claim("release_command", pieces.pop(0), rel, process.line,
+                                "Procfile web process migrates before starting", Rank.PROCFILE)
+                command = " && ".join(pieces)
+            draft.claim("start_command", command, rel, process.line, f"Procfile process {process.name}",
                         Rank.PROCFILE)
             if role == "web":
                 draft.claim("kind", "web", rel, process.line, "Procfile web process", Rank.PROCFILE)

@@ -19,6 +19,11 @@ CLIENTS = frozenset({
     "org.redisson:redisson", "sidekiq", "resque", "kredis", "redis-rails", "hiredis", "predis/predis", "ext-redis",
     "snc/redis-bundle",
 })
+def is_client(name: str) -> bool:
+    """A Redis client, whatever Go major version its module path carries (go-redis/redis/v7)."""
+    return name in CLIENTS or re.sub(r"/v\d+$", "", name) in CLIENTS
+
+
 # Extras that make a queue library use Redis: celery[redis], dramatiq[redis].
 _EXTRA_OF = frozenset({"celery", "dramatiq", "kombu", "huey"})
 _URL = re.compile(r"rediss?://")
@@ -45,7 +50,7 @@ def detect(repo: RepoView, found: Findings) -> None:
     for dep in repo_dependencies(repo):
         if dep.dev or dep.path in seen:
             continue
-        if dep.name in CLIENTS or (dep.name in _EXTRA_OF and "redis" in dep.extras):
+        if is_client(dep.name) or (dep.name in _EXTRA_OF and "redis" in dep.extras):
             seen.add(dep.path)
             what = f"{dep.name}[redis]" if dep.name in _EXTRA_OF else dep.name
             found.add_cache(dep.path, dep.line, f"Redis client or Redis-backed queue dependency {what}", Rank.MANIFEST,
