@@ -247,3 +247,37 @@ def test_a_garbled_lease_object_is_replaced_by_the_next_taker(bootstrapped, garb
     assert read_lease("orders-api", REGION).released
     with deployment_lock("orders-api", region=REGION, command="deploy") as lease:
         assert _lease_body(bootstrapped)["token"] == lease.token
+
+
+@pytest.mark.parametrize("typed,expected_exit", [("orders-api", 0), ("orders-ap", 2)])
+def test_unlock_on_a_terminal_asks_to_type_the_id(bootstrapped, homes, locker, typed, expected_exit):
+    import pty
+    import subprocess
+    import sys
+
+    holder = locker(homes.paths["a"], command="deploy")
+    assert holder.line().startswith("HELD ")
+    controller, terminal = pty.openpty()
+    env = dict(os.environ, HIVEMIND_HOME=str(homes.paths["b"]), COLUMNS="200", TERM="dumb")
+    proc = subprocess.Popen([sys.executable, "-m", "hivemind", "unlock", "orders-api", "--force"], stdin=terminal,
+                            stdout=terminal, stderr=terminal, env=env, close_fds=True)
+    os.close(terminal)
+    seen = b""
+    while b"to break its lock" not in seen:
+        chunk = os.read(controller, 4096)
+        assert chunk, seen
+        seen += chunk
+    os.write(controller, typed.encode() + b"\n")
+    assert proc.wait(timeout=120) == expected_exit
+    try:
+        while chunk := os.read(controller, 4096):
+            seen += chunk
+    except OSError:  # the terminal closes with the process
+        pass
+    os.close(controller)
+    text = seen.decode(errors="replace")
+    assert "held by `hivemind deploy` run by" in text and f"(pid {holder.proc.pid})" in text
+    if expected_exit == 0:
+        assert "unlocked 'orders-api'" in text and read_lease("orders-api", REGION).released
+    else:
+        assert "not unlocked: the id typed does not match" in text and not read_lease("orders-api", REGION).released
