@@ -200,6 +200,11 @@ def create_change_set(api: CloudFormationApi, spec: StackSpec, ctx: ChangeSetCon
                           "`hivemind status`) before deploying again")
     if status and status.endswith("_IN_PROGRESS") and status != "REVIEW_IN_PROGRESS":
         raise DeployError(f"{spec.name} is busy ({status}); wait for CloudFormation to finish and retry")
+    if status == "REVIEW_IN_PROGRESS" and allow_recreate:
+        # An interrupted run's change set that was never executed: the stack holds no resource,
+        # so deleting it is safe, and a fresh CREATE then finds one stack by that name, not two.
+        api.delete_stack(spec.name)
+        status = None
     recreate = status in RECREATE_STATES
     if recreate:
         if not allow_recreate:

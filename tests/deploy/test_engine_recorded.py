@@ -242,7 +242,10 @@ def test_progress_shows_only_this_operations_newest_resource_events():
     assert progress.status(stack) == "failed"
 
 
-def test_abandoned_review_stack_gets_a_create_change_set_and_is_not_deleted():
+def test_abandoned_review_stack_is_cleared_before_a_fresh_create():
+    """An interrupted run left a change set that was never executed (REVIEW_IN_PROGRESS: no
+    resource exists). It is deleted first, so the new CREATE finds one stack by that name (moto
+    would otherwise keep a second, stale record; real CloudFormation reuses the review stack)."""
     stack = "orders-api-edge"
     fake = RecordedCloudFormation(
         stacks={stack: {"status": "REVIEW_IN_PROGRESS", "template": {}, "events": []}},
@@ -250,6 +253,6 @@ def test_abandoned_review_stack_gets_a_create_change_set_and_is_not_deleted():
     engine = engine_on(fake)
     previews = engine.preview([StackSpec(stack, bucket_template())])
     assert previews[0].change_set_type == "CREATE"
-    assert ("create_change_set", f"{stack}:CREATE") in fake.calls
+    calls = [c for c in fake.calls if c[0] in ("delete_stack", "create_change_set")]
+    assert calls[:2] == [("delete_stack", stack), ("create_change_set", f"{stack}:CREATE")]
     assert engine.execute(previews).ok
-    assert ("delete_stack", stack) not in fake.calls

@@ -26,9 +26,14 @@ def test_a_failed_deploy_is_diagnosed_and_retry_completes_it(aws, repo):
     assert state.diagnosis["evidence"]["stack"] == f"{NAME}-data"
     assert state.failure.stack == f"{NAME}-data"
 
-    # (Retrying this very failure on moto is not shown: moto leaves the failed data stack in
-    # progress for good and makes a second stack record for a new CREATE change set; see the
-    # offline notes. The retry path itself is exercised below on a failure recorded in the state.)
+    # The user clears the conflict (here: the other database goes away), then retries. The data
+    # stack's never-executed change set (REVIEW_IN_PROGRESS on moto) is cleared and created again.
+    rds.delete_db_instance(DBInstanceIdentifier=f"{NAME}-db", SkipFinalSnapshot=True)
+    result = retry(NAME, repo, yes=True, tuning=TUNING)
+    assert result.lifecycle.status == "succeeded" and result.lifecycle.release == "v2"
+    state = load_state(NAME)
+    assert state.status is DeploymentStatus.COMPLETED and state.retry_count == 0 and state.diagnosis is None
+    assert f"{NAME}-app-blue" in live_stacks() and state.live_release.label == "v2"
 
 
 def test_retry_runs_the_failed_deploy_again_and_clears_the_failure(aws, repo):
