@@ -285,7 +285,8 @@ class Lease:
             try:
                 self.beat()
             except Exception as exc:  # AWS unreachable for a while: the next beat tries again
-                log.warning("lock heartbeat for '%s' failed: %s", self.deployment_id, exc)
+                # info, not warning: a warning would print over the command's progress display.
+                log.info("lock heartbeat for '%s' failed: %s", self.deployment_id, exc)
             if self.lost_reason:
                 return
 
@@ -303,7 +304,8 @@ class Lease:
             except (AwsError, BotoCoreError) as exc:
                 # Unreachable now: the lease expires by itself `ttl` after the last heartbeat. Never
                 # raise here: it would hide the error the command is leaving with.
-                log.warning("%s", exc)
+                log.warning("%s (the lock expires by itself %.0f s after its last heartbeat)", exc,
+                            float(self._body.get("ttl", DEFAULT_TTL)))
             self.lost_reason = self.lost_reason or "released"
 
 
