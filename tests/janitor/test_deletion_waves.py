@@ -70,3 +70,39 @@ def test_snapshot_name_is_id_final_utc_timestamp():
     from datetime import datetime, timezone
 
     assert snapshot_name("shop", datetime(2026, 12, 1, 9, 5, 7, tzinfo=timezone.utc)) == "shop-final-20261201090507"
+
+
+class Op:
+    deployment_id = "shop"
+
+    def __init__(self):
+        from hivemind.workflows.ui import QuietUI
+
+        self.ui = QuietUI()
+
+
+def test_confirmation_by_typed_id():
+    import pytest
+
+    from hivemind.workflows.destroy import _confirmed
+    from hivemind.workflows.operation import Refused
+
+    asked: list[str] = []
+
+    def typing(*answers):
+        it = iter(answers)
+        return lambda question: asked.append(question) or next(it)
+
+    common = {"databases": ["shop-db"], "stacks": ["shop-network"]}
+    assert _confirmed(Op(), yes=False, confirm_id=typing("shop"), skip_final_snapshot=False, **common)
+    assert not _confirmed(Op(), yes=False, confirm_id=typing("shp"), skip_final_snapshot=False, **common)
+    # --skip-final-snapshot: the id typed a second time, or it is cancelled.
+    asked.clear()
+    assert _confirmed(Op(), yes=False, confirm_id=typing("shop", " shop "), skip_final_snapshot=True, **common)
+    assert len(asked) == 2 and "WITHOUT a final snapshot" in asked[1]
+    assert not _confirmed(Op(), yes=False, confirm_id=typing("shop", "y"), skip_final_snapshot=True, **common)
+    # No terminal, no --yes: refused (exit 2); --yes needs no typing.
+    with pytest.raises(Refused) as exc:
+        _confirmed(Op(), yes=False, confirm_id=None, skip_final_snapshot=False, **common)
+    assert exc.value.exit_code == 2 and "--yes" in str(exc.value)
+    assert _confirmed(Op(), yes=True, confirm_id=None, skip_final_snapshot=False, **common)

@@ -13,8 +13,11 @@ stack record disappears, so the VPC and its route tables stay: HiveMind must lis
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import boto3
@@ -167,6 +170,14 @@ def test_destroy_lifecycle(aws, repo, capsys):
     code, out, _ = run_cli(capsys, "list", "--all", "--json")
     assert {d["id"]: d["status"] for d in json.loads(out)}.get(NAME) == "destroyed"
 
+    # The janitor still answers for a destroyed deployment: what is left shows as orphans.
+    code, out, err = run_cli(capsys, "janitor", NAME, "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["status"] == "destroyed" and report["stacks"] == {}
+    assert {o["id"] for o in report["orphans"]} >= {x["id"] for x in result["leftovers"]
+                                                    if x["type"] in ("AWS::EC2::VPC", "AWS::RDS::DBInstance")}
+
     # 6. destroy again: one line, exit 2, nothing changed.
     state_text = state_file.read_text()
     code, out, err = run_cli(capsys, "destroy", NAME, "--yes")
@@ -191,6 +202,13 @@ def test_bad_input_one_line_exit_2(aws, capsys, monkeypatch):
         code, out, err = run_cli(capsys, *argv)
         assert code == 2, (argv, out, err)
         assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, (argv, err)
+    # No credentials (a fresh process: this one's boto3 session keeps its credentials): one line, exit 2.
+    env = {k: v for k, v in os.environ.items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[2]), env.get("PYTHONPATH")]))
+    proc = subprocess.run([sys.executable, "-m", "hivemind", "destroy", "some-app", "--yes"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "credentials" in proc.stderr, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and not proc.stdout
     # --skip-final-snapshot --yes needs HIVEMIND_CONFIRM_ID=<id>; with it, the id is checked next.
     monkeypatch.setenv("HIVEMIND_CONFIRM_ID", "no-such-app")
     code, out, err = run_cli(capsys, "destroy", "no-such-app", "--yes", "--skip-final-snapshot")
