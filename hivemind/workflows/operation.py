@@ -99,6 +99,10 @@ class Operation:
 
     # --- entering: lock + state ---
     def __enter__(self) -> "Operation":
+        if self._state_factory is None:
+            # An unknown or destroyed deployment is refused before the lock: taking the lease in
+            # AWS would create the region's bootstrap stack for nothing.
+            self._load_state()
         # A what-if changes nothing in AWS: the local lock is enough (and creates nothing there).
         self._lock = deployment_lock(self.deployment_id, region=self.region, command=self.action,
                                      remote=not self.what_if, wait=self.wait_lock)
