@@ -10,6 +10,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import (
     ClientError,
+    ConnectionClosedError,
     ConnectionError as BotocoreConnectionError,
     EndpointConnectionError,
     NoCredentialsError,
@@ -69,7 +70,7 @@ def client(service: str, region: str):
 
 
 def _stop_retrying_dead_endpoint(attempts: int, caught_exception: Exception | None = None, **_) -> bool | None:
-    if isinstance(caught_exception, BotocoreConnectionError) and attempts >= CONNECT_MAX_ATTEMPTS:
+    if isinstance(caught_exception, (BotocoreConnectionError, ConnectionClosedError)) and attempts >= CONNECT_MAX_ATTEMPTS:
         return False
     return None
 
@@ -88,7 +89,8 @@ def aws_errors(action: str) -> Iterator[None]:
         raise AwsError(
             f"{action}: no AWS credentials found (set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)"
         ) from None
-    except (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, BotocoreConnectionError) as exc:
+    except (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, BotocoreConnectionError,
+            ConnectionClosedError) as exc:  # a reset connection is an HTTPClientError, not a ConnectionError
         raise AwsError(f"{action}: cannot reach AWS endpoint ({exc.__class__.__name__}: {exc})") from None
     except ClientError as exc:
         err = exc.response.get("Error", {})

@@ -74,6 +74,8 @@ def load_plan(path: str | Path) -> DeploymentPlan:
         where = f" line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise PlanError(f"{source}:{where} not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {problem}") from None
+    except ValueError as exc:  # PyYAML's own constructors: an impossible date such as 2001-02-30
+        raise PlanError(f"{source}: not valid YAML: {str(exc).splitlines()[0] if str(exc) else 'bad value'}") from None
     return plan_from_data(data, source)
 
 

@@ -65,13 +65,7 @@ def test_faults_are_deterministic_and_bounded(fault_proxy):
     assert first.count("pass") == 8
 
 
-_RESET_GAP = pytest.mark.xfail(
-    strict=True, raises=Exception,
-    reason="hivemind.aws.aws_errors does not translate botocore's ConnectionClosedError (an HTTPClientError, "
-           "not a ConnectionError): a reset connection escapes as a traceback; fix belongs in hivemind/aws.py")
-
-
-@pytest.mark.parametrize("outage", [pytest.param("reset", marks=_RESET_GAP), "503"])
+@pytest.mark.parametrize("outage", ["reset", "503"])
 def test_an_outage_is_one_line_for_hivemind(fault_proxy, outage):
     fault_proxy.configure(outage=outage)
     # Two attempts, not HiveMind's ten (bench/faults.py measures how long those take to give up).
