@@ -95,7 +95,7 @@ def destroy(deployment_id: str, *, yes: bool = False, keep_data: bool = False, s
             scope = set(found.stacks) - kept
             before = found.monthly_usd(scope)
             phase.detail = f"{sum(r.stack in scope for r in found.resources)} resource(s), ${before:.2f}/month"
-            for line in janitor.summary_lines(found, scope=scope):
+            for line in janitor.summary_lines(found, scope=scope, brief=True):
                 op.ui.note(line)
             if kept:
                 op.ui.note(f"--keep-data: keeping {', '.join(sorted(kept & set(found.stacks)) or sorted(kept))}")
@@ -130,7 +130,7 @@ def destroy(deployment_id: str, *, yes: bool = False, keep_data: bool = False, s
         state.stacks = {n: s for n, s in state.stacks.items() if s.status != MISSING and n in kept}
         state.url = state.dashboard_url = None
         state.active_color, state.colors, state.artifact = None, {}, None
-        state.last_error, state.failed_stage = None, None
+        state.last_error, state.failed_stage, state.verification = None, None, None
         op.extra.update({
             "final_snapshot": result.final_snapshot, "monthly_savings": result.monthly_savings,
             "leftovers": leftovers, "kept_stacks": sorted(kept & set(found.stacks)),

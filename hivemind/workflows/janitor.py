@@ -45,6 +45,7 @@ _ARN_TYPES = {
     ("elasticache", "replicationgroup"): "AWS::ElastiCache::ReplicationGroup",
     ("secretsmanager", "secret"): "AWS::SecretsManager::Secret", ("sns", ""): "AWS::SNS::Topic",
     ("s3", ""): "AWS::S3::Bucket", ("ssm", "parameter"): "AWS::SSM::Parameter",
+    ("iam", "role"): "AWS::IAM::Role", ("iam", "instance-profile"): "AWS::IAM::InstanceProfile",
 }
 
 
@@ -131,6 +132,10 @@ def discover(state: DeploymentState) -> Discovery:
         {"orphan": found.orphans, "implicit": found.implicit, "snapshot": found.snapshots,
          "log-group": found.orphans}[extra.kind].append(extra)
     price_live(state.region, found.orphans + found.implicit)
+    for res in found.implicit:
+        if res.type == "AWS::EC2::Instance" and res.why.startswith("launched by auto scaling group"):
+            res.monthly_usd = 0.0  # priced with its auto scaling group (the group's line counts its instances)
+            res.why += " (priced with the group)"
     found.issues = issues(state)
     return found
 
@@ -202,10 +207,9 @@ def arn_type_and_id(arn: str) -> tuple[str, str]:
         return _ARN_TYPES[("s3", "")], rest
     if service == "sns":
         return _ARN_TYPES[("sns", "")], arn
-    for sep in ("/", ":"):
-        if sep in rest:
-            kind, rid = rest.split(sep, 1)
-            break
+    cuts = [i for i in (rest.find("/"), rest.find(":")) if i >= 0]
+    if cuts:
+        kind, rid = rest[:min(cuts)], rest[min(cuts) + 1:]
     else:
         kind, rid = rest, rest
     if service == "elasticloadbalancing":
@@ -305,13 +309,19 @@ def issues(state: DeploymentState) -> list[dict]:
     return found
 
 
-def summary_lines(found: Discovery, *, scope: set[str] | None = None) -> list[str]:
-    """The discovery as lines for a terminal (the destroy shows it before asking)."""
+def summary_lines(found: Discovery, *, scope: set[str] | None = None, brief: bool = False) -> list[str]:
+    """The discovery as lines for a terminal. `brief` (the destroy, before asking): one line per
+    stack and the resources that cost money; else every resource."""
+    shown = [r for r in found.resources if scope is None or r.stack in scope]
     lines = [f"{found.deployment} ({found.region}): {len(found.stacks)} stack(s), "
              f"{len(found.resources)} resource(s) in them, ${found.monthly_usd(scope):.2f}/month"]
-    for res in sorted(found.resources, key=lambda r: (r.stack, -r.monthly_usd, r.logical_id or "")):
-        if scope is not None and res.stack not in scope:
-            continue
+    if brief:
+        for name in sorted({r.stack for r in shown} | ({*found.stacks} & (scope or set(found.stacks)))):
+            mine = [r for r in shown if r.stack == name]
+            lines.append(f"  {name}: {found.stacks.get(name, '?')}, {len(mine)} resource(s), "
+                         f"${sum(r.monthly_usd for r in mine):.2f}/month")
+        shown = [r for r in shown if r.monthly_usd]
+    for res in sorted(shown, key=lambda r: (r.stack, -r.monthly_usd, r.logical_id or "")):
         cost = f"${res.monthly_usd:.2f}/mo" if res.monthly_usd else "-"
         lines.append(f"  {res.stack:<32} {res.type:<44} {res.logical_id or res.id:<40} {cost}")
     for label, items in (("orphan", found.orphans), ("implicit", found.implicit), ("snapshot", found.snapshots)):

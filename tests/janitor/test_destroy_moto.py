@@ -132,7 +132,11 @@ def test_destroy_lifecycle(aws, repo, capsys):
     assert {r["stack"] for r in report["resources"]} == set(stacks)
     priced = {r["type"] for r in report["resources"] if r.get("monthly_usd", 0) > 0}
     assert {"AWS::RDS::DBInstance", "AWS::ElasticLoadBalancingV2::LoadBalancer"} <= priced
-    assert any(i["kind"] == "cancelled" for i in report["issues"]) is False  # a cancel is no issue
+    assert not any(i["kind"] == "cancelled" for i in report["issues"])  # a cancel is no issue
+    # Nothing is orphaned on a fresh deployment (its log groups belong to the network stack), and
+    # the auto scaling group's instances are not priced twice.
+    assert report["orphans"] == [], report["orphans"]
+    assert report["monthly_usd"] == round(sum(r.get("monthly_usd", 0) for r in report["resources"]), 2)
     assert state_file.read_text() == state_text and our_stacks() == stacks
 
     # 4. destroy --yes --json: the final snapshot, every stack deleted, leftovers listed (exit 3).
