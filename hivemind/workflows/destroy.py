@@ -296,10 +296,20 @@ def _delete_stacks(op: Operation, state, scope: set[str], *, tuning: Tuning) -> 
         return []
     rollout = StackRollout(op, state.plan, bucket=None, allow_replacement=True, tuning=tuning)
     failures: list[dict] = []
+    # A stack whose first change set was never executed (REVIEW_IN_PROGRESS) holds no resources:
+    # CloudFormation deletes its record; the engine only retires stacks that were deployed.
+    review = [n for n in existing if n in state.stacks and state.stacks[n].status == "REVIEW_IN_PROGRESS"]
+    existing = [n for n in existing if n not in review]
     with op.phase("delete", status=S.DESTROYING) as phase:
+        for name in review:
+            op.changed_aws = True
+            with aws_errors(f"deleting {name} (never deployed)"):
+                rollout.factory().delete_stack(name)
+            op.stacks_changed.append(name)
+            state.stacks.pop(name, None)
         engine = rollout.engine()
         previews, _violations, order = deletion_previews(rollout, engine, state.id, existing)
-        phase.detail = " -> ".join(order)
+        phase.detail = " -> ".join([*review, *order])
         if not previews:
             return []
         try:

@@ -42,7 +42,12 @@ def test_deletion_protection_off_by_change_set_then_skip_final_snapshot(aws, rep
     data = json.loads(body) if isinstance(body, str) else body
     assert any((r.get("Properties") or {}).get("DeletionProtection") is True
                for r in data["Resources"].values() if r["Type"] == "AWS::RDS::DBInstance")
+    # A colour whose first change set was never executed (REVIEW_IN_PROGRESS): destroy removes it too.
+    cfn.create_change_set(StackName=stack_name(NAME, "app", "green"), ChangeSetName="never-run", ChangeSetType="CREATE",
+                          TemplateBody=json.dumps({"Resources": {"T": {"Type": "AWS::SNS::Topic"}}}),
+                          Tags=[{"Key": "hivemind:deployment", "Value": NAME}])
     stacks = our_stacks()
+    assert stacks[stack_name(NAME, "app", "green")] == "REVIEW_IN_PROGRESS"
 
     # --skip-final-snapshot with --yes but without HIVEMIND_CONFIRM_ID: refused, nothing changed.
     code, out, err = run_cli(capsys, "destroy", NAME, "--yes", "--skip-final-snapshot")
