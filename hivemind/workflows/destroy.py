@@ -264,20 +264,42 @@ def _protected(state, keep_data: bool) -> dict[str, list[str]]:
     return found
 
 
+# The findings that say "deletion protection is off": exactly what this update is for, and the
+# stack is deleted right after it. Every other check still blocks.
+_PROTECTION_RULES = ("AwsSolutions-RDS10",)
+
+
+def protection_off_specs(plan, options, stacks: set[str]) -> list:
+    """The deployed stacks `stacks` rendered with deletion protection off (database and load
+    balancer), everything else as deployed; synthesized with the checks, of which only the
+    deletion-protection findings are accepted."""
+    from types import SimpleNamespace
+
+    from ..deploy.changeset import StackSpec
+    from ..paths import deployment_dir
+    from ..synth import synthesize
+    from .rollout import check_findings
+
+    if plan.database is not None:
+        plan = plan.model_copy(update={"database": plan.database.model_copy(update={"deletion_protection": False})})
+    options = dataclasses.replace(options, alb_deletion_protection=False)
+    result = synthesize(plan, options=options, outdir=deployment_dir(plan.name) / "cdk.out", checks=True)
+    check_findings(SimpleNamespace(blocking_findings=[
+        f for f in result.blocking_findings if not str(f.rule_id).startswith(_PROTECTION_RULES)]))
+    return [StackSpec(s.name, s.template, tuple(s.dependencies)) for s in result.stacks if s.name in stacks]
+
+
 def _protection_off(op: Operation, state, found: janitor.Discovery, *, keep_data: bool, tuning: Tuning) -> None:
     protected = _protected(state, keep_data)
     if not protected:
         op.skip("deletion protection", "off in every deployed template")
         return
     plan = state.plan
-    if plan.database is not None:
-        plan = plan.model_copy(update={"database": plan.database.model_copy(update={"deletion_protection": False})})
-    options = dataclasses.replace(releases.live_options(state), alb_deletion_protection=False)
     with op.phase("deletion protection", status=S.DESTROYING,
                   detail=", ".join(f"{s}: {', '.join(ids)}" for s, ids in protected.items())):
         rollout = StackRollout(op, plan, bucket=bootstrap_bucket(plan.region, create=False),
                                allow_replacement=False, tuning=tuning)
-        specs = [s for s in rollout.synth(options, publish_assets=False) if s.name in protected]
+        specs = protection_off_specs(plan, releases.live_options(state), set(protected))
         engine = rollout.engine()
         previews, _ = rollout.preview(engine, specs)
         rollout.execute(engine, previews)
