@@ -376,20 +376,24 @@ def blocking_resources(api, name: str) -> list[dict]:
 
 def _retain_and_continue(op: Operation, state, remaining: list[dict], failures: list[dict], *, confirm_id,
                          found, kept, final_snapshot, tuning: Tuning) -> list[dict]:
-    """Stacks still standing after the delete (DELETE_FAILED): name what blocks them and, only with
-    the user's consent in a terminal, delete them again retaining those resources."""
-    blocked = {f["stack"]: f["blocking"] for f in failures}
+    """Stacks still standing after the delete: name what blocks them (DELETE_FAILED resources) and,
+    only with the user's consent in a terminal, delete those stacks again retaining the blocking
+    resources, then the stacks that waited on them (e.g. the network after the data stack)."""
+    blocked = {f["stack"]: f["blocking"] for f in failures if f.get("blocking")}
+    standing = [r["id"] for r in remaining]
     described = "; ".join(
-        f"{r['id']} {r.get('status', '')}" + (
-            f" blocked by {', '.join(b['logical_id'] + ' (' + b['reason'] + ')' for b in blocked[r['id']])}"
-            if blocked.get(r["id"]) else "") for r in remaining)
-    retainable = {r["id"]: [b["logical_id"] for b in blocked.get(r["id"], [])] for r in remaining}
-    can_ask = confirm_id is not None and all(retainable.values())
-    if can_ask and op.ui.confirm(f"Retain {', '.join(sorted({x for v in retainable.values() for x in v}))} "
-                                 f"and let CloudFormation finish deleting {', '.join(retainable)}?", [], []):
+        f"{name} {next((r.get('status', '') for r in remaining if r['id'] == name), '')}" + (
+            f" blocked by {', '.join(b['logical_id'] + ' (' + b['reason'] + ')' for b in blocked[name])}"
+            if name in blocked else "") for name in standing)
+    retainable = {name: [b["logical_id"] for b in blocked[name]] for name in standing if name in blocked}
+    can_ask = confirm_id is not None and bool(retainable)
+    retained = sorted({x for ids in retainable.values() for x in ids})
+    if can_ask and op.ui.confirm(f"Retain {', '.join(retained)} (they stay in AWS, listed as leftovers) and let "
+                                 f"CloudFormation finish deleting {', '.join(retainable)}?", [], []):
         cfn = client("cloudformation", state.region)
         delay = max(0.01, tuning.waiter_delays[1]) if tuning.waiter_delays else 5.0
         with op.phase("retain and continue", status=S.DESTROYING, detail=described):
+            op.changed_aws = True
             for name, logical_ids in retainable.items():
                 with aws_errors(f"deleting {name} retaining {', '.join(logical_ids)}"):
                     cfn.delete_stack(StackName=name, RetainResources=logical_ids)
@@ -399,16 +403,24 @@ def _retain_and_continue(op: Operation, state, remaining: list[dict], failures: 
                     except WaiterError as exc:
                         raise DeployError(f"{name} could not be deleted even retaining "
                                           f"{', '.join(logical_ids)}: {one_line(str(exc), 200)}") from None
+                if name not in op.stacks_changed:
+                    op.stacks_changed.append(name)
+                state.stacks.pop(name, None)
+        rest = {name for name in standing if name not in retainable}
+        if rest:
+            failures[:] = _delete_stacks(op, state, rest, tuning=tuning)
         with op.phase("verify"):
             leftovers = verify(state, found, kept=kept, final_snapshot=final_snapshot)
         if not any(x["type"] == "AWS::CloudFormation::Stack" for x in leftovers):
             return leftovers
-    how = "" if can_ask else (" (rerun `hivemind destroy " + state.id + "` in a terminal to retain them and continue)"
-                              if any(retainable.values()) else "")
-    state_failure = FailureInfo(stack=remaining[0]["id"], status=remaining[0].get("status"),
-                                reason=f"stacks not deleted: {described}")
-    err = DeployError(f"destroy incomplete: {described}{how}")
-    err.failure = state_failure  # recorded by the Operation as the state's failure
+        remaining = [x for x in leftovers if x["type"] == "AWS::CloudFormation::Stack"]
+        described = "; ".join(f"{r['id']} {r.get('status', '')}" for r in remaining)
+    elif retainable:
+        described += (f" (in a terminal, `hivemind destroy {state.id}` offers to retain them and continue)"
+                      if confirm_id is None else "")
+    err = DeployError(f"destroy incomplete: {described}")
+    err.failure = FailureInfo(stack=remaining[0]["id"], status=remaining[0].get("status"),
+                              reason=f"stacks not deleted: {described}")  # recorded as the state's failure
     raise err
 
 

@@ -106,3 +106,82 @@ def test_confirmation_by_typed_id():
         _confirmed(Op(), yes=False, confirm_id=None, skip_final_snapshot=False, **common)
     assert exc.value.exit_code == 2 and "--yes" in str(exc.value)
     assert _confirmed(Op(), yes=True, confirm_id=None, skip_final_snapshot=False, **common)
+
+
+class PhaseOp(Op):
+    def __init__(self, answer):
+        from hivemind.workflows.ui import QuietUI
+
+        self.ui = QuietUI(answer=answer)
+        self.changed_aws, self.stacks_changed, self.phases = False, [], []
+
+    def phase(self, name, **kwargs):
+        from contextlib import contextmanager
+
+        @contextmanager
+        def run():
+            self.phases.append(name)
+            yield type("P", (), {"detail": "", "outcome": "running"})()
+        return run()
+
+
+class FakeCfn:
+    def __init__(self):
+        self.deletes = []
+
+    def delete_stack(self, **kwargs):
+        self.deletes.append(kwargs)
+
+    def get_waiter(self, name):
+        assert name == "stack_delete_complete"
+        return type("W", (), {"wait": lambda self, **kw: None})()
+
+
+def test_delete_failed_retain_and_continue_only_with_consent(monkeypatch):
+    """A data stack in DELETE_FAILED (an ENI blocks its subnet group's deletion) and the network
+    that waited on it: with consent in a terminal, the data stack is deleted again retaining the
+    ENI, then the network; without consent, one line names the blockers."""
+    import pytest
+
+    from hivemind.deploy.errors import DeployError
+    from hivemind.state.models import DeploymentState
+    from hivemind.workflows import destroy as module
+    from hivemind.workflows.rollout import Tuning
+
+    cfn = FakeCfn()
+    later: list[set] = []
+    monkeypatch.setattr(module, "client", lambda service, region: cfn)
+    monkeypatch.setattr(module, "_delete_stacks", lambda op, state, scope, tuning: later.append(scope) or [])
+    monkeypatch.setattr(module, "verify", lambda *a, **k: [{"type": "AWS::EC2::NetworkInterface", "id": "eni-9",
+                                                          "why": "retained", "monthly_usd": 0.0}])
+    state = DeploymentState.model_validate({"id": "shop", "plan": _plan()})
+    remaining = [{"type": "AWS::CloudFormation::Stack", "id": "shop-data", "status": "DELETE_FAILED"},
+                 {"type": "AWS::CloudFormation::Stack", "id": "shop-network", "status": "CREATE_COMPLETE"}]
+    failures = [{"stack": "shop-data", "blocking": [{"logical_id": "DbEni", "type": "AWS::EC2::NetworkInterface",
+                                                     "reason": "has a dependent object"}]}]
+    op = PhaseOp(answer=True)
+    left = module._retain_and_continue(op, state, remaining, list(failures), confirm_id=lambda q: "shop", found=None,
+                                       kept=set(), final_snapshot=None, tuning=Tuning(1, (0.01, 0.01), 0.01))
+    assert cfn.deletes == [{"StackName": "shop-data", "RetainResources": ["DbEni"]}]
+    assert later == [{"shop-network"}] and left[0]["id"] == "eni-9" and op.changed_aws
+    assert op.ui.questions and "Retain DbEni" in op.ui.questions[0]
+
+    cfn.deletes.clear()
+    for answer, confirm_id, words in ((False, lambda q: "shop", "blocked by DbEni"),
+                                      (None, None, "offers to retain them")):
+        with pytest.raises(DeployError) as exc:
+            module._retain_and_continue(PhaseOp(answer=answer), state, remaining, list(failures), confirm_id=confirm_id,
+                                        found=None, kept=set(), final_snapshot=None, tuning=Tuning())
+        assert words in str(exc.value) and "\n" not in str(exc.value)
+        assert exc.value.failure.stack == "shop-data"
+    assert cfn.deletes == []  # no consent: nothing retained
+
+
+def _plan() -> dict:
+    from pathlib import Path
+
+    from hivemind.workflows.plan import build_plan
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "express-postgres"
+    plan = build_plan(example, use_llm=False, write=False).plan
+    return {**plan.model_dump(mode="json"), "name": "shop"}
