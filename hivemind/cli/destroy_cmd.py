@@ -33,7 +33,11 @@ def destroy(
                                              "again, or with --yes set HIVEMIND_CONFIRM_ID=<id>"),
     as_json: bool = typer.Option(False, "--json", help="Print one result object"),
 ) -> None:
-    """Delete every stack of a deployment (final database snapshot first) and verify nothing is left."""
+    """Delete every stack of a deployment (final database snapshot first) and verify nothing is left.
+
+    In a terminal you type the id to confirm; in CI pass --yes. --skip-final-snapshot: the id
+    typed again, or with --yes the environment variable HIVEMIND_CONFIRM_ID=<id>. Exit 0: nothing
+    left; 3: destroyed, with leftovers (listed); 1: cancelled or a stack not deleted; 2: refused."""
     from ..workflows.destroy import destroy as run_destroy
 
     ui = TerminalUI(err_console if as_json else console)
