@@ -71,10 +71,12 @@ def test_deletion_protection_off_by_change_set_then_skip_final_snapshot(aws, rep
     assert load_state(NAME).status.value == "destroyed"
 
 
-def test_keep_data_keeps_data_and_network_and_a_new_deploy_reuses_them(aws, repo, capsys):
+def test_keep_data_keeps_data_and_network_and_a_new_deploy_reuses_them(aws, repo, capsys, tmp_path, monkeypatch):
     deploy(repo, stage="stage-1", yes=True, **FAST)
     rds = boto3.client("rds", region_name=REGION)
     database = rds.describe_db_instances(DBInstanceIdentifier=f"{NAME}-db")["DBInstances"][0]["DbiResourceId"]
+    # From a CI runner: a fresh HIVEMIND_HOME, only the id and AWS credentials (the state kept in AWS).
+    monkeypatch.setenv("HIVEMIND_HOME", str(tmp_path / "ci-home"))
 
     code, out, err = run_cli(capsys, "destroy", NAME, "--yes", "--keep-data", "--json")
     result = json.loads(out)
