@@ -146,3 +146,27 @@ def retry(
     result = run_retry(deployment_id, repo, yes=yes, ui=_ui(as_json))
     print_lifecycle(result, as_json)
     _exit_for(result)
+
+
+@app.command()
+def upgrade(
+    deployment_id: str = typer.Argument(..., metavar="ID", help="Deployment id"),
+    to_production: bool = typer.Option(False, "--to-production", help="Move stage-1 to production sizing"),
+    bake: Optional[int] = typer.Option(None, "--bake", help="Seconds CloudFormation watches the new colour's alarms "
+                                       "after the shift (default 300 in production)"),
+    certificate_arn: Optional[str] = typer.Option(None, "--certificate-arn", help="ACM certificate for HTTPS"),
+    http_only_reason: Optional[str] = typer.Option(None, "--http-only-reason",
+                                                   help="Accept plain HTTP in production, with the reason"),
+    what_if: bool = typer.Option(False, "--what-if", help="Show every change with the guard's verdict; change nothing"),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation (CI)"),
+    allow_replacement: bool = typer.Option(False, "--allow-replacement", help="Allow replacing a database, cache or bucket"),
+    as_json: bool = typer.Option(False, "--json", help="Print one result object"),
+) -> None:
+    """Upgrade stage-1 to production in place (needs only the id and AWS credentials)."""
+    from ..workflows.upgrade import upgrade as run_upgrade
+
+    result = run_upgrade(deployment_id, to_production=to_production, bake=bake, what_if=what_if, yes=yes,
+                         allow_replacement=allow_replacement, certificate_arn=certificate_arn,
+                         http_only_reason=http_only_reason, ui=_ui(as_json))
+    print_lifecycle(result, as_json)
+    _exit_for(result)
