@@ -474,6 +474,8 @@ def verify(state, found: janitor.Discovery, *, kept: set[str], final_snapshot: s
     for res in janitor.tagged_resources(region, deployment_id) + janitor.log_groups(region, deployment_id):
         if res.type == "AWS::CloudFormation::Stack" or res.id in kept_ids or res.id.startswith("/hivemind/deployments/"):
             continue
+        if kept and res.id.startswith("/aws/rds/"):
+            continue  # --keep-data: the database, and so its logs, stay
         if res.type == "AWS::RDS::DBSnapshot" and not res.id.startswith("rds:"):
             continue  # a manual snapshot (the final one among them) is kept on purpose
         res.kind = "leftover"
@@ -486,7 +488,7 @@ def verify(state, found: janitor.Discovery, *, kept: set[str], final_snapshot: s
             for page in rds.get_paginator("describe_db_instances").paginate():
                 for db in page["DBInstances"]:
                     db_id = db["DBInstanceIdentifier"]
-                    if db_id == prefix or db_id.startswith(prefix + "-"):
+                    if db_id == prefix or db_id.startswith(prefix + "-replica-"):
                         existing = out.get(db_id) or janitor.Found("AWS::RDS::DBInstance", db_id, janitor.ORPHAN_STACK,
                                                                    kind="leftover", arn=db.get("DBInstanceArn"))
                         existing.status = db.get("DBInstanceStatus")

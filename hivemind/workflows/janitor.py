@@ -226,6 +226,9 @@ def _in_stacks(res: Found, physical: set[str]) -> bool:
 
 
 def _classify(res: Found, stacks: set[str]) -> None:
+    if res.kind == "log-group" and res.id.startswith("/aws/rds/"):
+        res.kind, res.why = "implicit", "created by RDS for the database's logs (outlives it)"
+        return
     if res.kind == "log-group":
         res.kind, res.why = "orphan", "log group in no stack (created by a service on its own, or left behind)"
         return
