@@ -136,8 +136,26 @@ def discover(state: DeploymentState) -> Discovery:
         if res.type == "AWS::EC2::Instance" and res.why.startswith("launched by auto scaling group"):
             res.monthly_usd = 0.0  # priced with its auto scaling group (the group's line counts its instances)
             res.why += " (priced with the group)"
-    found.issues = issues(state)
+    found.issues = issues(state) + alarms_firing(state.region, found.stacks)
     return found
+
+
+def alarms_firing(region: str, stacks: dict[str, str]) -> list[dict]:
+    """CloudWatch alarms of the deployment's stacks in state ALARM now (read-only; best effort)."""
+    if not stacks:
+        return []
+    out = []
+    try:
+        cloudwatch = client("cloudwatch", region)
+        for page in cloudwatch.get_paginator("describe_alarms").paginate(StateValue="ALARM"):
+            for alarm in page.get("MetricAlarms", []) + page.get("CompositeAlarms", []):
+                name = alarm.get("AlarmName", "")
+                if any(name.startswith(stack) for stack in stacks):
+                    out.append({"kind": "alarm", "detail": f"{name} in ALARM: "
+                                f"{alarm.get('StateReason', '')}"[:300]})
+    except (ClientError, BotoCoreError):
+        return []
+    return out
 
 
 def _deployment_stacks(cfn, state: DeploymentState) -> dict[str, str]:

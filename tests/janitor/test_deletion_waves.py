@@ -185,3 +185,25 @@ def _plan() -> dict:
     example = Path(__file__).resolve().parents[2] / "examples" / "express-postgres"
     plan = build_plan(example, use_llm=False, write=False).plan
     return {**plan.model_dump(mode="json"), "name": "shop"}
+
+
+def test_issues_from_history():
+    from hivemind.state.models import DeploymentState, FailureInfo, OperationRecord, PhaseRecord
+    from hivemind.workflows.janitor import issues
+
+    state = DeploymentState.model_validate({"id": "shop", "plan": _plan()})
+    state.operations = [
+        OperationRecord(id="a", action="deploy", status="failed", error="data stack: DBInstance failed",
+                        phases=[PhaseRecord(name="execute", outcome="failed")]),
+        OperationRecord(id="b", action="retry", status="succeeded"),
+        OperationRecord(id="c", action="update", status="cancelled"),
+    ]
+    state.retry_count = 1
+    state.failure = FailureInfo(stack="shop-data", logical_id="Database", reason="storage too small")
+    state.diagnosis = {"root_cause": "storage below the engine's minimum", "fix": "set database.storage_gb: 20",
+                       "plan_patch": [{"op": "replace"}]}
+    found = issues(state)
+    kinds = [i["kind"] for i in found]
+    assert kinds == ["failure", "retry", "retries", "last failure", "diagnosis"]
+    assert found[0]["phase"] == "execute" and "DBInstance" in found[0]["detail"]
+    assert found[-1]["fix"] == "set database.storage_gb: 20" and found[-1]["plan_patch"] is True
