@@ -13,6 +13,7 @@ from typing import Callable
 
 from botocore.exceptions import ClientError
 
+from ..render.names import DEPLOYMENT_TAG, STAGE_TAG
 from .cfn import Cancelled, CloudFormationApi, WaitFailed
 from .errors import DeployError
 
@@ -92,7 +93,7 @@ class ChangeSetContext:
 
     @property
     def tags(self) -> list[dict]:
-        tags = {"hivemind:deployment": self.deployment_id, "hivemind:stage": self.stage, **self.extra_tags}
+        tags = {DEPLOYMENT_TAG: self.deployment_id, STAGE_TAG: self.stage, **self.extra_tags}
         return [{"Key": k, "Value": v} for k, v in tags.items()]
 
 
@@ -166,7 +167,7 @@ def retire_preview(api: CloudFormationApi, name: str, ctx: ChangeSetContext,
     if stack is None or stack["StackStatus"] in CREATE_STATES or stack["StackStatus"] == "DELETE_COMPLETE":
         return None
     tags = {t["Key"]: t["Value"] for t in stack.get("Tags", []) or []}
-    if tags.get("hivemind:deployment") != ctx.deployment_id:
+    if tags.get(DEPLOYMENT_TAG) != ctx.deployment_id:
         return None  # not made by HiveMind for this deployment: never ours to delete
     status = stack["StackStatus"]
     if status.endswith("_IN_PROGRESS"):

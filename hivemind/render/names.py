@@ -9,11 +9,22 @@ import hashlib
 import re
 
 STACK_KINDS = ("network", "data", "edge", "app", "observability")
+# Every stack a deployment may have, as (kind, colour), in dependency order (DESIGN.md, "Stacks").
+STACKS = (("network", None), ("data", None), ("edge", None), ("app", "blue"), ("app", "green"),
+          ("observability", None))
+# Tags on every stack (and so on every resource CloudFormation tags): which deployment, which
+# stack kind, which stage. `hivemind list` and the Janitor find deployments by DEPLOYMENT_TAG.
+DEPLOYMENT_TAG, STACK_TAG, STAGE_TAG = "hivemind:deployment", "hivemind:stack", "hivemind:stage"
 
 
 def stack_name(plan_name: str, kind: str, color: str | None = None) -> str:
     """`<name>-network`, `<name>-app-blue`, ..."""
     return f"{plan_name}-{kind}-{color}" if color else f"{plan_name}-{kind}"
+
+
+def all_stack_names(plan_name: str) -> list[str]:
+    """Every stack name the deployment may own, in dependency order."""
+    return [stack_name(plan_name, kind, color) for kind, color in STACKS]
 
 
 def parameter_prefix(plan_name: str) -> str:

@@ -7,7 +7,7 @@ import re
 from botocore.exceptions import ClientError
 
 from ..aws import AwsError, aws_errors, client, default_region
-from ..render.names import stack_name
+from ..render.names import DEPLOYMENT_TAG, all_stack_names, stack_name
 from .local import StateError, read_local, write_local
 from .lock import DeploymentLocked, deployment_lock, lease_held_elsewhere, lock_held, locked_elsewhere
 from .models import DeploymentState, DeploymentStatus, StackState
@@ -15,16 +15,11 @@ from ..redact import one_line
 from .remote import StateConflict, _saved_after, read_remote, remote_head, stored_revision
 from .store import DeploymentNotFound, append_history, mark_failed, save_state, serialize_state, unreadable_local
 
-# Every stack the renderer may create for a deployment (DESIGN.md, "Stacks"): (kind, colour).
-_STACKS = (("network", None), ("data", None), ("edge", None), ("app", "blue"), ("app", "green"),
-           ("observability", None))
-# Tag the renderer puts on every stack, so `hivemind list` finds deployments with no stored state.
-DEPLOYMENT_TAG = "hivemind:deployment"
 MISSING = "MISSING"
 
 
 def stack_names(deployment_id: str) -> list[str]:
-    return [stack_name(deployment_id, kind, color) for kind, color in _STACKS]
+    return all_stack_names(deployment_id)
 
 
 def dashboard_url(region: str, name: str) -> str:

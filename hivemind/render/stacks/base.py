@@ -5,6 +5,7 @@ from aws_cdk import DefaultStackSynthesizer, Environment, Stack, Tags
 from constructs import Construct
 
 from ...plan import DeploymentPlan
+from .. import names
 
 
 class HivemindStack(Stack):
@@ -22,5 +23,5 @@ class HivemindStack(Stack):
         self.plan = plan
         # Handoff parameters are left untagged: moto 5.2 cannot read AWS::SSM::Parameter's map-shaped
         # Tags, and these parameters carry the deployment in their /hivemind/<name>/ path anyway.
-        for key, value in (("hivemind:deployment", plan.name), ("hivemind:stack", kind), ("hivemind:stage", plan.stage)):
+        for key, value in ((names.DEPLOYMENT_TAG, plan.name), (names.STACK_TAG, kind), (names.STAGE_TAG, plan.stage)):
             Tags.of(self).add(key, value, exclude_resource_types=["AWS::SSM::Parameter"])
