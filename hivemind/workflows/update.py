@@ -297,10 +297,29 @@ class _Release:
     def _finish(self, detail: str) -> DeployResult:
         op, state = self.op, self.state
         refresh_from_cloudformation(state)
+        prune_artifacts(state)
         self.result.lifecycle = op.succeed(S.COMPLETED, detail)
         if self.result.engine is None:
             self.result.engine = EngineResult({})
         return self.result
+
+
+def prune_artifacts(state: DeploymentState) -> None:
+    """Delete app bundles no kept release needs from HiveMind's own artifact bucket (never the
+    live or previous release's, nor the newest few). Best effort: a bundle left behind costs cents."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from ..aws import client
+
+    old = releases.prunable_artifacts(state)
+    if not old:
+        return
+    s3 = client("s3", state.region)
+    for artifact in old:
+        try:
+            s3.delete_object(Bucket=artifact.bucket, Key=artifact.key)
+        except (ClientError, BotoCoreError):
+            return
 
 
 def wait_targets_healthy(state: DeploymentState, plan: DeploymentPlan, color: str, *, timeout: float) -> None:

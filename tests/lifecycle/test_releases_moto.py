@@ -171,3 +171,22 @@ def test_bad_input_changes_nothing(aws, repo):
     before = json.loads(state_text)
     for key in ("releases", "colors", "artifact", "active_color", "status", "plan"):
         assert after[key] == before[key], key
+
+
+def test_old_artifacts_are_pruned_but_never_the_live_or_previous_ones():
+    from hivemind.state import DeploymentState
+    from hivemind.state.models import ArtifactInfo, ColorState, Release
+    from hivemind.plan import DeploymentPlan
+    from hivemind.workflows.releases import ARTIFACTS_KEPT, prunable_artifacts
+
+    plan = DeploymentPlan.model_validate({"name": "prune-test", "services": [{"name": "web", "runtime": "node", "port": 3000}]})
+    state = DeploymentState.new(plan)
+    art = lambda n: ArtifactInfo(bucket="b", key=f"k{n}", sha256=f"{n:064d}")  # noqa: E731
+    outcomes = ["superseded"] * 7 + ["previous", "live"]
+    state.releases = [Release(version=i + 1, artifact=art(i + 1), color="blue", plan_hash="p", outcome=o)
+                      for i, o in enumerate(outcomes)]
+    state.releases[0].artifact = art(9)  # v1 shares the live release's bytes: kept
+    state.colors = {"green": ColorState(release=2, artifact=art(2))}  # a standing colour runs v2: kept
+    pruned = {a.key for a in prunable_artifacts(state)}
+    assert pruned == {"k3", "k4"}  # v5..v9 are the newest ARTIFACTS_KEPT
+    assert ARTIFACTS_KEPT == 5
