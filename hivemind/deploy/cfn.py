@@ -7,11 +7,13 @@ is noticed between polls instead of after an hour-long blocking wait.
 """
 from __future__ import annotations
 
+import os
 import threading
+import time
 from typing import Any, Callable, Iterator
 
 import boto3
-from botocore.exceptions import ClientError, WaiterError
+from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
 from ..aws import CLIENT_CONFIG
 
@@ -27,6 +29,34 @@ class WaitFailed(Exception):
         super().__init__(reason)
         self.reason = reason
         self.response = response or {}
+
+
+class AwsUnavailable(Exception):
+    """AWS answered nothing but errors for the whole error budget while a stack was being waited on."""
+
+
+# Seconds of consecutive AWS errors a wait tolerates (HIVEMIND_AWS_ERROR_BUDGET to change it).
+DEFAULT_ERROR_BUDGET = 300.0
+_TRANSIENT_CODES = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException",
+                    "ServiceUnavailable", "InternalFailure", "InternalError", "RequestTimeout", "SlowDown"}
+
+
+def _transient_error(response: dict | None) -> str | None:
+    """'503 Service Unavailable'-like text when the response is a throttling or server error."""
+    if not response:
+        return None
+    error = response.get("Error") or {}
+    status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
+    code = error.get("Code")
+    if code in _TRANSIENT_CODES or (isinstance(status, int) and status >= 500):
+        return f"{status or ''} {code or 'server error'}".strip()
+    return None
+
+
+def _error_line(exc: BaseException) -> str:
+    if isinstance(exc, ClientError):
+        return _transient_error(exc.response) or str(exc)
+    return exc.__class__.__name__
 
 
 class Cancelled(Exception):
@@ -59,6 +89,9 @@ class CloudFormationApi:
         self.client = _new_client(region)
         self._cancel = cancel or threading.Event()
         self._change_set_delay, self._stack_delay = waiter_delays
+        self.error_budget = float(os.environ.get("HIVEMIND_AWS_ERROR_BUDGET") or DEFAULT_ERROR_BUDGET)
+        # Told about each AWS error while waiting: (stack, one line), e.g. for the progress display.
+        self.on_aws_error: Callable[[str, str], None] | None = None
 
     # --- stacks ---
     def describe_stack(self, name: str) -> dict | None:
@@ -132,19 +165,45 @@ class CloudFormationApi:
 
     # --- waiting ---
     def _wait(self, waiter_name: str, params: dict, delay: float, max_attempts: int) -> None:
-        """boto3's waiter acceptors, one attempt per call, sleeping on the cancel event in between."""
+        """boto3's waiter acceptors, one attempt per call, sleeping on the cancel event in between.
+
+        An AWS error while polling (throttling, 5xx, a dropped connection, after botocore's own
+        retries) is not the stack's outcome: polling goes on, the `on_aws_error` callback hears
+        about it, and only after `error_budget` seconds of nothing but errors does the wait give up
+        (AwsUnavailable), leaving CloudFormation to finish what it started."""
         waiter = self.client.get_waiter(waiter_name)
+        failing_since: float | None = None
         for _ in range(max_attempts):
             try:
                 waiter.wait(**params, WaiterConfig={"Delay": 0, "MaxAttempts": 1})
                 return
             except WaiterError as exc:
                 reason = str(exc.kwargs.get("reason", exc))
-                if "Max attempts exceeded" not in reason:
+                error = _transient_error(exc.last_response)
+                if error is not None:
+                    failing_since = self._note_error(failing_since, error, params.get("StackName", ""))
+                elif "Max attempts exceeded" not in reason:
                     raise WaitFailed(reason, exc.last_response) from None
+                else:
+                    failing_since = None
+            except (BotoCoreError, ClientError) as exc:
+                if isinstance(exc, ClientError) and _transient_error(exc.response) is None:
+                    raise
+                failing_since = self._note_error(failing_since, _error_line(exc), params.get("StackName", ""))
             if self._cancel.wait(delay):
                 raise Cancelled(waiter_name)
         raise WaitFailed(f"{waiter_name}: gave up after {max_attempts} checks", None)
+
+    def _note_error(self, failing_since: float | None, error: str, stack: str) -> float:
+        now = time.monotonic()
+        failing_since = failing_since if failing_since is not None else now
+        seconds = now - failing_since
+        if self.on_aws_error is not None:
+            self.on_aws_error(stack, f"AWS errors for {seconds:.0f} s: {error}, retrying")
+        if seconds >= self.error_budget:
+            raise AwsUnavailable(f"gave up after {seconds:.0f} s of AWS errors ({error}); CloudFormation goes on "
+                                 f"with what it started: run `hivemind status` later")
+        return failing_since
 
 
 ApiFactory = Callable[[], CloudFormationApi]

@@ -19,7 +19,7 @@ from botocore.parsers import ResponseParserError
 
 from ..errors import HivemindError
 from . import guard
-from .cfn import ApiFactory, Cancelled, CloudFormationApi, WaitFailed
+from .cfn import ApiFactory, AwsUnavailable, Cancelled, CloudFormationApi, WaitFailed
 from .changeset import (
     ChangeSetContext, StackPreview, StackSpec, CREATE_STATES, RECREATE_STATES, TEMPLATE_BODY_LIMIT,
     create_change_set, deferred_preview, discard, retire_preview, stack_status, template_as_dict,
@@ -276,6 +276,7 @@ class DeployEngine:
         name = preview.name
         outcome = StackOutcome(name, FAILED, started_seq=self._next_seq())
         api = self._api()
+        api.on_aws_error = lambda stack, line: self._status(name, line)
         try:
             if preview.retire:
                 return self._retire_stack(api, preview, outcome)
@@ -322,6 +323,8 @@ class DeployEngine:
             self._poll_final(api, name)
         except Cancelled:
             outcome.result, outcome.error = INTERRUPTED, "interrupted while CloudFormation was working"
+        except AwsUnavailable as exc:
+            outcome.result, outcome.error = FAILED, str(exc)
         except Exception as exc:  # noqa: BLE001 - one stack's failure (even a garbled API answer,
             # botocore's ResponseParserError is no BotoCoreError) must not bring down the others.
             outcome.result, outcome.error = FAILED, _error_text(exc)
