@@ -150,12 +150,7 @@ def _first_deploy(op: Operation, plan: DeploymentPlan, repo: Path, *, yes: bool,
         result.previews, result.violations = previews, violations
     with op.phase("confirm"):
         proceed = rollout.confirm(engine, previews, violations, yes=yes)
-    if op.what_if:
-        result.lifecycle = op.result("what-if")
-        return result
-    if not proceed:
-        result.cancelled = True
-        result.lifecycle = op.cancel()
+    if stopped_before_execution(op, result, proceed):
         return result
     if violations:
         ui_note(op, f"--allow-replacement: replacing or deleting {len(violations)} stateful resource(s)")
@@ -179,6 +174,19 @@ def _first_deploy(op: Operation, plan: DeploymentPlan, repo: Path, *, yes: bool,
     changed = result.engine.changed
     result.lifecycle = op.succeed(S.COMPLETED, f"{len(changed)} stack(s) changed" if changed else "no changes")
     return result
+
+
+def stopped_before_execution(op: Operation, result: DeployResult, proceed: bool) -> bool:
+    """After the confirmation: True (and the result's lifecycle set) for a what-if, which has
+    shown the change sets, or a "no", which changed nothing."""
+    if op.what_if:
+        result.lifecycle = op.result("what-if")
+        return True
+    if not proceed:
+        result.cancelled = True
+        result.lifecycle = op.cancel()
+        return True
+    return False
 
 
 def ui_note(op: Operation, text: str) -> None:

@@ -17,7 +17,7 @@ from ..deploy.changeset import StackSpec
 from ..render.names import stack_name
 from ..state import DeploymentStatus, refresh_from_cloudformation
 from . import releases
-from .deploy import DeployResult
+from .deploy import DeployResult, stopped_before_execution
 from .operation import LifecycleResult, Operation, Refused
 from .rollout import StackRollout, Tuning, bootstrap_bucket
 from .ui import UserInterface
@@ -146,12 +146,7 @@ def _delete_failed_first_deploy(op: Operation, *, yes: bool, tuning: Tuning) -> 
     with op.phase("confirm"):
         question = f"Delete {len(previews)} stack(s) left by the failed first deploy ({', '.join(order)})?"
         proceed = rollout.confirm(engine, previews, violations, yes=yes, question=question)
-    if op.what_if:
-        result.lifecycle = op.result("what-if")
-        return result
-    if not proceed:
-        result.cancelled = True
-        result.lifecycle = op.cancel()
+    if stopped_before_execution(op, result, proceed):
         return result
     with op.phase("delete", status=S.ROLLING_BACK):
         result.engine = execute_deletions(rollout, engine, previews)

@@ -23,7 +23,7 @@ from ..render.names import stack_name, target_group_parameter
 from ..state import DeploymentState, DeploymentStatus, refresh_from_cloudformation
 from ..state.models import Release
 from . import releases
-from .deploy import DeployResult, retired_stacks, verify_and_record
+from .deploy import DeployResult, retired_stacks, stopped_before_execution, verify_and_record
 from .operation import LifecycleResult, Operation, Refused
 from .rollout import (
     StackFailed, StackRollout, Tuning, artifact_info, artifact_ref, bootstrap_bucket, check_needs, confirm_question,
@@ -230,14 +230,8 @@ class _Release:
         violations = self.result.violations
         with self.op.phase("confirm"):
             proceed = self.rollout.confirm(engine, previews, violations, yes=yes, question=question)
-        if self.op.what_if:
-            self.result.lifecycle = self.op.result("what-if")
-            return False
-        if not proceed and any(not p.no_changes for p in previews):
-            self.result.cancelled = True
-            self.result.lifecycle = self.op.cancel()
-            return False
-        return True
+        # (A "yes" is implied when nothing changes: rollout.confirm answers True then.)
+        return not stopped_before_execution(self.op, self.result, proceed)
 
     def _new_release(self, artifact, color: str, strategy: str) -> Release:
         op = self.op
