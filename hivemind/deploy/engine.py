@@ -22,7 +22,7 @@ from . import guard
 from .cfn import ApiFactory, AwsUnavailable, Cancelled, CloudFormationApi, WaitFailed
 from .changeset import (
     ChangeSetContext, StackPreview, StackSpec, CREATE_STATES, RECREATE_STATES, TEMPLATE_BODY_LIMIT,
-    create_change_set, deferred_preview, discard, retire_preview, stack_status, template_as_dict,
+    create_change_set, deferred_preview, discard, retire_preview, template_as_dict,
 )
 from .errors import DeployError
 from .events import EventTracker, RootCause

@@ -153,7 +153,7 @@ def _first_deploy(op: Operation, plan: DeploymentPlan, repo: Path, *, yes: bool,
     if stopped_before_execution(op, result, proceed):
         return result
     if violations:
-        ui_note(op, f"--allow-replacement: replacing or deleting {len(violations)} stateful resource(s)")
+        op.ui.note(f"--allow-replacement: replacing or deleting {len(violations)} stateful resource(s)")
     release = releases.new_release(state, artifact=artifact_info(ref), color=color, plan_hash=plan_hash(plan),
                                    strategy="initial", operation_id=op.record.id)
     op.release_label = release.label
@@ -163,7 +163,7 @@ def _first_deploy(op: Operation, plan: DeploymentPlan, repo: Path, *, yes: bool,
         try:
             result.engine = rollout.execute(engine, previews)
         except BaseException:
-            releases.mark(state, release, "failed")
+            releases.set_outcome(release, "failed")
             raise
     state.plan, state.stage = plan, plan.stage
     releases.promote(state, release)
@@ -187,10 +187,6 @@ def stopped_before_execution(op: Operation, result: DeployResult, proceed: bool)
         result.lifecycle = op.cancel()
         return True
     return False
-
-
-def ui_note(op: Operation, text: str) -> None:
-    op.ui.note(text)
 
 
 def verify_and_record(op: Operation, state: DeploymentState, *, test_listener: bool = False,

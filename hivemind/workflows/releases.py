@@ -35,7 +35,8 @@ def promote(state: DeploymentState, release: Release) -> None:
     state.artifact = release.artifact
 
 
-def mark(state: DeploymentState, release: Release, outcome: str) -> None:
+def set_outcome(release: Release, outcome: str) -> None:
+    """failed (never took traffic) or rolled_back (took it, then lost it); validated by the model."""
     release.outcome = outcome  # type: ignore[assignment]
 
 

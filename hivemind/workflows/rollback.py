@@ -18,7 +18,7 @@ from ..render.names import stack_name
 from ..state import DeploymentStatus, refresh_from_cloudformation
 from . import releases
 from .deploy import DeployResult, stopped_before_execution
-from .operation import LifecycleResult, Operation, Refused
+from .operation import Operation, Refused
 from .rollout import StackRollout, Tuning, bootstrap_bucket
 from .ui import UserInterface
 from .update import _Release, ensure_settled, run_release
@@ -91,7 +91,7 @@ def _shift_back(op: Operation, plan, target, *, yes: bool, tuning: Tuning) -> De
         run.result.engine = run.rollout.execute(engine, previews)
     releases.promote(state, target)
     if current is not None:
-        releases.mark(state, current, "rolled_back")
+        releases.set_outcome(current, "rolled_back")
     op.release_label = target.label
     op.record.release = target.version
     refresh_from_cloudformation(state)
@@ -202,7 +202,3 @@ def _dependencies(plan_name: str, name: str) -> tuple[str, ...]:
     if name in (data, edge):
         return (network,)
     return (network, data, edge)
-
-
-def lifecycle(result: DeployResult) -> LifecycleResult | None:
-    return result.lifecycle

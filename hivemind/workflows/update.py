@@ -24,7 +24,7 @@ from ..state import DeploymentState, DeploymentStatus, refresh_from_cloudformati
 from ..state.models import Release
 from . import releases
 from .deploy import DeployResult, retired_stacks, stopped_before_execution, verify_and_record
-from .operation import LifecycleResult, Operation, Refused
+from .operation import Operation, Refused
 from .rollout import (
     StackFailed, StackRollout, Tuning, artifact_info, artifact_ref, bootstrap_bucket, check_needs, confirm_question,
     plan_hash,
@@ -174,7 +174,7 @@ class _Release:
                                   f"({'; '.join(failed)}); traffic was not moved", exit_code=1)
             self._release_command(idle)
         except BaseException:
-            releases.mark(state, release, "failed")
+            releases.set_outcome(release, "failed")
             if created_idle or idle_stack in op.stacks_changed:
                 self._delete_colour(idle, why="the release failed before the shift")
             raise
@@ -206,7 +206,7 @@ class _Release:
                 self.result.engine = self.rollout.execute(engine, previews)
         except BaseException:
             # CloudFormation rolled the stack back: the previous release still runs.
-            releases.mark(state, release, "failed")
+            releases.set_outcome(release, "failed")
             raise
         releases.promote(state, release)
         with op.phase("verify", status=S.VERIFYING):
@@ -258,7 +258,7 @@ class _Release:
                 try:
                     self.rollout.execute(engine, previews)
                 except StackFailed as exc:
-                    releases.mark(state, release, "rolled_back" if i else "failed")
+                    releases.set_outcome(release, "rolled_back" if i else "failed")
                     if exc.failure.status == "UPDATE_ROLLBACK_COMPLETE":
                         raise StackFailed(f"the shift to {release.color} was rolled back by CloudFormation "
                                           f"(a rollback trigger fired or the update failed); traffic is on "
@@ -346,7 +346,3 @@ def wait_targets_healthy(state: DeploymentState, plan: DeploymentPlan, color: st
 
 def _weights_text(weights: dict[str, int]) -> str:
     return ", ".join(f"{c} {w}%" for c, w in weights.items())
-
-
-def lifecycle_json(result: DeployResult) -> dict:
-    return (result.lifecycle or LifecycleResult("", "", "", None, None)).to_json()
