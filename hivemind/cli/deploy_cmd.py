@@ -22,6 +22,8 @@ def deploy(
     allow_replacement: bool = typer.Option(
         False, "--allow-replacement", help="Allow replacing or deleting a database, cache or bucket"),
     max_parallel: int = typer.Option(4, "--max-parallel", min=1, max=16, help="Stacks deployed at once"),
+    wait_lock: str = typer.Option("0", "--wait-lock", help="Wait this long for another command holding the "
+                                  "deployment's lock (90s, 10m); default: refuse at once"),
     as_json: bool = typer.Option(False, "--json", help="Print one result object"),
 ) -> None:
     """Deploy REPO through CloudFormation change sets (independent stacks in parallel)."""
@@ -34,7 +36,8 @@ def deploy(
     from .lifecycle_cmd import _ui, print_lifecycle
 
     result = run_deploy(repo, description=description, stage=stage, xray=xray, what_if=what_if, yes=yes,
-                        allow_replacement=allow_replacement, max_parallel=max_parallel, ui=_ui(as_json))
+                        allow_replacement=allow_replacement, max_parallel=max_parallel, ui=_ui(as_json),
+                        wait_lock=wait_lock)
     if as_json:
         print_lifecycle(result, True)
         if result.cancelled:

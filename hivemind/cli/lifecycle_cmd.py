@@ -59,6 +59,8 @@ def update(
     what_if: bool = typer.Option(False, "--what-if", help="Show the change sets and change nothing"),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation (CI)"),
     allow_replacement: bool = typer.Option(False, "--allow-replacement", help="Allow replacing a database, cache or bucket"),
+    wait_lock: str = typer.Option("0", "--wait-lock", help="Wait this long for another command holding the "
+                                  "deployment's lock (90s, 10m); default: refuse at once"),
     as_json: bool = typer.Option(False, "--json", help="Print one result object"),
 ) -> None:
     """Release a new version: blue-green by default (idle colour, verify, shift, retire)."""
@@ -66,7 +68,7 @@ def update(
 
     result = run_update(deployment_id, repo, rolling=rolling, canary=canary, bake=bake, keep_previous=keep_previous,
                         strict_verify=strict_verify, what_if=what_if, yes=yes, allow_replacement=allow_replacement,
-                        ui=_ui(as_json))
+                        ui=_ui(as_json), wait_lock=wait_lock)
     print_lifecycle(result, as_json)
     _exit_for(result)
 
@@ -79,13 +81,15 @@ def rollback(
                                             "you fixed by hand that CloudFormation should skip (repeatable)"),
     what_if: bool = typer.Option(False, "--what-if", help="Show what would change and change nothing"),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation (CI)"),
+    wait_lock: str = typer.Option("0", "--wait-lock", help="Wait this long for another command holding the "
+                                  "deployment's lock (90s, 10m); default: refuse at once"),
     as_json: bool = typer.Option(False, "--json", help="Print one result object"),
 ) -> None:
     """Go back to an earlier release (an edge change set when its colour still runs)."""
     from ..workflows.rollback import rollback as run_rollback
 
     result = run_rollback(deployment_id, to=to, yes=yes, what_if=what_if, skip_resources=tuple(skip_resource),
-                          ui=_ui(as_json))
+                          ui=_ui(as_json), wait_lock=wait_lock)
     print_lifecycle(result, as_json)
     _exit_for(result)
 
@@ -160,6 +164,8 @@ def upgrade(
     what_if: bool = typer.Option(False, "--what-if", help="Show every change with the guard's verdict; change nothing"),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation (CI)"),
     allow_replacement: bool = typer.Option(False, "--allow-replacement", help="Allow replacing a database, cache or bucket"),
+    wait_lock: str = typer.Option("0", "--wait-lock", help="Wait this long for another command holding the "
+                                  "deployment's lock (90s, 10m); default: refuse at once"),
     as_json: bool = typer.Option(False, "--json", help="Print one result object"),
 ) -> None:
     """Upgrade stage-1 to production in place (needs only the id and AWS credentials)."""
@@ -167,6 +173,6 @@ def upgrade(
 
     result = run_upgrade(deployment_id, to_production=to_production, bake=bake, what_if=what_if, yes=yes,
                          allow_replacement=allow_replacement, certificate_arn=certificate_arn,
-                         http_only_reason=http_only_reason, ui=_ui(as_json))
+                         http_only_reason=http_only_reason, ui=_ui(as_json), wait_lock=wait_lock)
     print_lifecycle(result, as_json)
     _exit_for(result)

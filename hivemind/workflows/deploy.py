@@ -98,6 +98,7 @@ def deploy(
     ui: UserInterface | None = None,
     waiter_delays: tuple[float, float] | None = None,
     poll_interval: float = 2.0,
+    wait_lock: float | str = 0.0,
 ) -> DeployResult:
     """Deploy (or with `what_if`, preview) the app at `repo_or_plan`; see the module docstring."""
     tuning = Tuning(max_parallel, waiter_delays, poll_interval)
@@ -106,7 +107,7 @@ def deploy(
     plan, repo = resolve_plan(repo_or_plan, description=description, stage=stage, xray=xray, write=not what_if)
     check_needs(plan)
     ui = ui_for(console, confirm, ui)
-    op = Operation(plan.name, "deploy", region=plan.region, ui=ui, what_if=what_if,
+    op = Operation(plan.name, "deploy", region=plan.region, ui=ui, what_if=what_if, wait_lock=wait_lock,
                    state_factory=lambda: DeploymentState.new(plan))
     with op:
         state = op.state

@@ -105,7 +105,7 @@ class Operation:
             self._load_state()
         # A what-if changes nothing in AWS: the local lock is enough (and creates nothing there).
         self._lock = deployment_lock(self.deployment_id, region=self.region, command=self.action,
-                                     remote=not self.what_if, wait=self.wait_lock)
+                                     remote=not self.what_if, wait=self.wait_lock, on_wait=self.ui.note)
         self._lock.__enter__()
         try:
             self.state = self._load_state()

@@ -28,10 +28,11 @@ S = DeploymentStatus
 
 def rollback(deployment_id: str, *, to: str | None = None, yes: bool = False, what_if: bool = False,
              skip_resources: tuple[str, ...] = (), ui: UserInterface | None = None,
-             tuning: Tuning | None = None, region: str | None = None) -> DeployResult:
+             tuning: Tuning | None = None, region: str | None = None,
+             wait_lock: float | str = 0.0) -> DeployResult:
     tuning = tuning or Tuning()
     version = _parse_version(to)
-    op = Operation(deployment_id, "rollback", region=region, ui=ui, what_if=what_if)
+    op = Operation(deployment_id, "rollback", region=region, ui=ui, what_if=what_if, wait_lock=wait_lock)
     with op:
         state = op.state
         refresh_from_cloudformation(state)

@@ -54,6 +54,7 @@ def update(
     ui: UserInterface | None = None,
     tuning: Tuning | None = None,
     healthy_timeout: float = HEALTHY_TIMEOUT_S,
+    wait_lock: float | str = 0.0,
 ) -> DeployResult:
     """A release of `deployment_id` from the app at `repo` (default: the current directory)."""
     validate_canary(canary)
@@ -63,7 +64,7 @@ def update(
     if plan.name != deployment_id:
         raise Refused(f"{repo or '.'} plans deployment '{plan.name}', not '{deployment_id}'")
     check_needs(plan)
-    op = Operation(deployment_id, "update", region=plan.region, ui=ui, what_if=what_if)
+    op = Operation(deployment_id, "update", region=plan.region, ui=ui, what_if=what_if, wait_lock=wait_lock)
     with op:
         if op.state.live_release is None:
             raise Refused(f"deployment '{deployment_id}' has no live release to update; run `hivemind deploy`")

@@ -49,12 +49,13 @@ def production_plan(plan: DeploymentPlan, *, certificate_arn: str | None = None,
 def upgrade(deployment_id: str, *, to_production: bool = True, bake: int | None = None, what_if: bool = False,
             yes: bool = False, allow_replacement: bool = False, certificate_arn: str | None = None,
             http_only_reason: str | None = None, region: str | None = None, ui: UserInterface | None = None,
-            tuning: Tuning | None = None, healthy_timeout: float = HEALTHY_TIMEOUT_S) -> DeployResult:
+            tuning: Tuning | None = None, healthy_timeout: float = HEALTHY_TIMEOUT_S,
+            wait_lock: float | str = 0.0) -> DeployResult:
     if not to_production:
         raise Refused("upgrade needs a target: --to-production")
     if bake is not None and bake < 0:
         raise Refused("--bake must be 0 or more seconds")
-    op = Operation(deployment_id, "upgrade", region=region, ui=ui, what_if=what_if)
+    op = Operation(deployment_id, "upgrade", region=region, ui=ui, what_if=what_if, wait_lock=wait_lock)
     with op:
         state = op.state
         if state.stage == "production" or state.plan.stage == "production":

@@ -74,3 +74,25 @@ def test_bad_input_is_one_line_exit_2(aws, capsys, tmp_path):
         last = err.strip().splitlines()[-1]
         assert last.startswith("error: ") and message in last, err
         assert "Traceback" not in err
+
+
+def test_wait_lock_waits_then_names_the_holder(aws, repo, capsys):
+    import subprocess
+    import sys
+
+    code, out, err = run(["deploy", str(repo), "--stage-1", "--yes", "--json"], capsys)
+    assert code == 0, err
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys\nfrom hivemind.state import deployment_lock\n"
+         f"with deployment_lock({NAME!r}, command='update'):\n    print('held', flush=True)\n    sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        code, out, err = run(["rollback", NAME, "--yes", "--wait-lock", "2s"], capsys)
+    finally:
+        holder.communicate("", timeout=30)
+    # It said it was waiting for the holder, then gave up naming it, in one line.
+    assert f"waiting for the lock of '{NAME}'" in out
+    assert code != 0 and "locked by" in err.strip().splitlines()[-1]
+    code, out, err = run(["rollback", NAME, "--yes", "--wait-lock", "soon"], capsys)
+    assert code == 2 and "is not a duration" in err.strip().splitlines()[-1]
