@@ -67,3 +67,30 @@ def fault_proxy(aws, monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
     yield proxy
     proxy.stop()
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run `hivemind ...` in-process; returns (exit code, stdout, stderr)."""
+    from hivemind.cli import main
+
+    def run(*args: str) -> tuple[int, str, str]:
+        try:
+            code = main(list(args))  # returns on success, sys.exit()s on errors
+        except SystemExit as exited:
+            code = exited.code
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+@pytest.fixture
+def repo(tmp_path):
+    """A private copy of examples/express-postgres (Node + Postgres), the app most tests deploy."""
+    import shutil
+    from pathlib import Path
+
+    target = tmp_path / "express-postgres"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "examples" / "express-postgres", target)
+    return target

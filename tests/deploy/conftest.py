@@ -1,7 +1,6 @@
 """Deploy-engine fixtures: small real templates moto can create, and an engine wired to moto."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import boto3
@@ -81,9 +80,3 @@ def live_stacks(cfn) -> dict[str, str]:
     """Stack name -> status for every stack that exists (deleted ones excluded)."""
     return {s["StackName"]: s["StackStatus"] for s in cfn.describe_stacks()["Stacks"]}
 
-
-@pytest.fixture
-def repo(tmp_path) -> Path:
-    target = tmp_path / NAME
-    shutil.copytree(EXAMPLE, target)
-    return target

@@ -15,13 +15,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import boto3
-import pytest
 
 from hivemind.cli import main
 from hivemind.paths import deployment_dir
@@ -33,17 +31,10 @@ from hivemind.workflows.rollout import Tuning
 from hivemind.workflows.ui import QuietUI
 
 REGION = "us-east-1"
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "express-postgres"
 NAME = "express-postgres"
 FAST = {"waiter_delays": (0.01, 0.01), "poll_interval": 0.01}
 TUNING = Tuning(4, (0.01, 0.01), 0.01)
 
-
-@pytest.fixture
-def repo(tmp_path) -> Path:
-    target = tmp_path / NAME
-    shutil.copytree(EXAMPLE, target)
-    return target
 
 
 _MOTO_NOISE = re.compile(r"127\.0\.0\.1 - -|No Moto CloudFormation support|UserWarning|warnings\.warn|"

@@ -4,25 +4,16 @@ stacks stay, a new deploy reuses the same database)."""
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 
 import boto3
-import pytest
 
 from hivemind.render.names import stack_name
 from hivemind.state import load_state
 from hivemind.workflows.deploy import deploy
 from hivemind.workflows.plan import build_plan
 
-from .test_destroy_moto import EXAMPLE, FAST, NAME, REGION, our_stacks, run_cli
+from .test_destroy_moto import FAST, NAME, REGION, our_stacks, run_cli
 
-
-@pytest.fixture
-def repo(tmp_path) -> Path:
-    target = tmp_path / NAME
-    shutil.copytree(EXAMPLE, target)
-    return target
 
 
 def final_snapshots() -> list[str]:

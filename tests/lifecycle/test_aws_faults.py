@@ -10,7 +10,7 @@ from hivemind.state import DeploymentStatus, load_state
 from hivemind.workflows.deploy import deploy
 from hivemind.workflows.ui import QuietUI
 
-from .test_releases_moto import FAST, NAME, live_stacks, repo  # noqa: F401
+from .test_releases_moto import FAST, NAME
 
 
 class Recording(QuietUI):

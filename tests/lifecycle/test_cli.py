@@ -6,7 +6,7 @@ import json
 
 from hivemind.cli import main
 
-from .test_releases_moto import FAST, NAME, change_code, listener_colour, repo  # noqa: F401
+from .test_releases_moto import NAME, change_code, listener_colour
 
 def run(argv, capsys) -> tuple[int, str, str]:
     try:

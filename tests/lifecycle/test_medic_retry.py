@@ -10,7 +10,7 @@ from hivemind.state import DeploymentStatus, load_state
 from hivemind.workflows.deploy import deploy
 from hivemind.workflows.retry import MAX_RETRIES, retry
 
-from .test_releases_moto import FAST, NAME, REGION, TUNING, live_stacks, repo  # noqa: F401
+from .test_releases_moto import FAST, NAME, REGION, TUNING, live_stacks
 
 
 def test_a_failed_deploy_is_diagnosed_and_retry_completes_it(aws, repo):

@@ -4,7 +4,6 @@ colour -> rolling update -> what-if. Every change goes through CloudFormation ch
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import boto3
@@ -20,17 +19,10 @@ from hivemind.workflows.rollout import Tuning
 from hivemind.workflows.update import update
 
 REGION = "us-east-1"
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "express-postgres"
 NAME = "express-postgres"
 FAST = {"waiter_delays": (0.01, 0.01), "poll_interval": 0.01}
 TUNING = Tuning(4, (0.01, 0.01), 0.01)
 
-
-@pytest.fixture
-def repo(tmp_path) -> Path:
-    target = tmp_path / NAME
-    shutil.copytree(EXAMPLE, target)
-    return target
 
 
 def change_code(repo: Path, marker: str) -> None:

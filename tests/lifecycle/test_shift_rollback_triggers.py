@@ -18,7 +18,7 @@ from hivemind.state import DeploymentStatus, load_state
 from hivemind.workflows.deploy import deploy
 from hivemind.workflows.update import update
 
-from .test_releases_moto import FAST, NAME, REGION, TUNING, change_code, listener_colour, live_stacks, repo  # noqa: F401
+from .test_releases_moto import FAST, NAME, REGION, TUNING, change_code, listener_colour, live_stacks
 
 
 def test_the_shift_is_watched_by_the_new_colours_alarms_and_a_firing_alarm_is_reported(aws, repo, monkeypatch):

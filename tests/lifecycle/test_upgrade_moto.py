@@ -19,7 +19,7 @@ from hivemind.state import load_state
 from hivemind.workflows.deploy import deploy
 from hivemind.workflows.upgrade import upgrade
 
-from .test_releases_moto import FAST, NAME, REGION, TUNING, live_stacks, repo  # noqa: F401
+from .test_releases_moto import FAST, NAME, REGION, TUNING, live_stacks
 
 HTTP_ONLY = "test deployment on a moto server, no certificate"
 

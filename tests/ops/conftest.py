@@ -100,19 +100,3 @@ class LogWriter:
 @pytest.fixture
 def log_writer(aws):
     return LogWriter()
-
-
-@pytest.fixture
-def cli(capsys):
-    """Run `hivemind ...` in-process; returns (exit code, stdout, stderr)."""
-    from hivemind.cli import main
-
-    def run(*args: str) -> tuple[int, str, str]:
-        try:
-            code = main(list(args))
-        except SystemExit as exited:
-            code = exited.code
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run

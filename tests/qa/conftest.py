@@ -127,19 +127,3 @@ def app_server():
     yield start
     for app in apps:
         app.stop()
-
-
-@pytest.fixture
-def cli(capsys):
-    """Run `hivemind ...` in-process; returns (exit code, stdout, stderr)."""
-    from hivemind.cli import main
-
-    def run(*args: str) -> tuple[int, str, str]:
-        try:
-            code = main(list(args))
-        except SystemExit as exited:
-            code = exited.code
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run

@@ -26,21 +26,6 @@ def make_plan():
     return make
 
 
-@pytest.fixture
-def cli(capsys):
-    """Run `hivemind ...` in-process; returns (exit code, stdout, stderr)."""
-    from hivemind.cli import main
-
-    def run(*args: str) -> tuple[int, str, str]:
-        try:
-            code = main(list(args))
-        except SystemExit as exited:
-            code = exited.code
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
-
 
 @pytest.fixture
 def homes(tmp_path, monkeypatch):

@@ -54,19 +54,3 @@ def lock_holder():
         if proc.poll() is None:
             proc.kill()
         proc.wait(timeout=30)
-
-
-@pytest.fixture
-def cli(capsys):
-    """Run `hivemind ...` in-process; returns (exit code, stdout, stderr)."""
-    from hivemind.cli import main
-
-    def run(*args: str) -> tuple[int, str, str]:
-        try:
-            code = main(list(args))  # returns on success, sys.exit()s on errors
-        except SystemExit as exited:
-            code = exited.code
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
