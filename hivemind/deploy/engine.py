@@ -9,7 +9,9 @@ stack whose dependency changed in this run gets a fresh change set (and a fresh 
 from __future__ import annotations
 
 import itertools
+import os
 import threading
+import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -107,11 +109,19 @@ def dependency_order(specs: list[StackSpec]) -> list[StackSpec]:
     return ordered
 
 
+# Seconds without a new stack event before the wait says so (HIVEMIND_STALL_NOTICE to change it).
+DEFAULT_STALL_NOTICE = 300.0
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds >= 120 else f"{seconds:.0f} s"
+
+
 class DeployEngine:
     def __init__(self, api_factory: ApiFactory, ctx: ChangeSetContext, *, region: str,
                  max_parallel: int = 4, allow_replacement: bool = False,
                  progress: ProgressSink | None = None, poll_interval: float = 2.0,
-                 cancel: threading.Event | None = None):
+                 cancel: threading.Event | None = None, stall_notice: float | None = None):
         if max_parallel < 1:
             raise DeployError("--max-parallel must be at least 1")
         self._api = api_factory
@@ -123,6 +133,10 @@ class DeployEngine:
         self.poll_interval = poll_interval
         self.cancel = cancel or threading.Event()
         self._trackers: dict[str, EventTracker] = {}
+        # A stack with no new event for this long is said to be quiet (and again each time as long).
+        self.stall_notice = stall_notice if stall_notice is not None else float(
+            os.environ.get("HIVEMIND_STALL_NOTICE") or DEFAULT_STALL_NOTICE)
+        self._stalls_said: dict[str, int] = {}
         self._seq = itertools.count(1)
         self._seq_lock = threading.Lock()
 
@@ -271,6 +285,23 @@ class DeployEngine:
                 continue  # the display is best effort; the worker's own poll decides the outcome
             if self.progress is not None:
                 self.progress.add_events(name, fresh)
+            self._say_stall(name, tracker, bool(fresh))
+
+    def _say_stall(self, name: str, tracker: EventTracker, fresh: bool) -> None:
+        """Never wait in silence: a stack quiet for `stall_notice` seconds is reported with what it
+        still waits on (an RDS instance legitimately takes minutes); CloudFormation's own timeouts
+        end a real hang, so this reports rather than gives up."""
+        if fresh and self._stalls_said.pop(name, 0):
+            self._status(name, "executing")
+            return
+        quiet = time.monotonic() - tracker.last_activity
+        said = self._stalls_said.get(name, 0)
+        if self.stall_notice <= 0 or quiet < self.stall_notice * (said + 1):
+            return
+        self._stalls_said[name] = int(quiet // self.stall_notice)
+        waiting = ", ".join(f"{e.logical_id} ({e.resource_type})" for e in tracker.in_progress()[:3])
+        self._status(name, f"no new event for {_duration(quiet)}"
+                           f"{'; still in progress: ' + waiting if waiting else ''}; waiting on CloudFormation")
 
     def _run_stack(self, preview: StackPreview, dependency_changed: bool) -> StackOutcome:
         name = preview.name

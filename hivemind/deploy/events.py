@@ -7,6 +7,7 @@ create: [...]". Only the first is worth a user's attention.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable, Iterator
@@ -96,12 +97,15 @@ class EventTracker:
         self._seen: set[str] = set()
         self._events: list[StackEvent] = []  # oldest first
         self._lock = threading.Lock()
+        # When this stack last showed a sign of life (primed, or a new event): stalls are reported.
+        self.last_activity = time.monotonic()
 
     def prime(self, raw_events: Iterator[dict]) -> None:
         """Mark the stack's existing events as history (not part of this operation)."""
         with self._lock:
             for raw in raw_events:
                 self._seen.add(raw["EventId"])
+            self.last_activity = time.monotonic()
 
     def poll(self, raw_events: Iterator[dict]) -> list[StackEvent]:
         """Consume events newest first; return the new ones oldest first."""
@@ -114,7 +118,17 @@ class EventTracker:
                 fresh.append(StackEvent.from_api(raw))
             fresh.reverse()
             self._events.extend(fresh)
+            if fresh:
+                self.last_activity = time.monotonic()
             return fresh
+
+    def in_progress(self) -> list[StackEvent]:
+        """Resources whose latest event of this operation is still *_IN_PROGRESS (what a stall waits on)."""
+        latest: dict[str, StackEvent] = {}
+        for event in self.events:
+            if not event.is_stack_event:
+                latest[event.logical_id] = event
+        return [e for e in latest.values() if e.status.endswith("_IN_PROGRESS")]
 
     @property
     def events(self) -> list[StackEvent]:

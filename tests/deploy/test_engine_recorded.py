@@ -256,3 +256,56 @@ def test_abandoned_review_stack_is_cleared_before_a_fresh_create():
     calls = [c for c in fake.calls if c[0] in ("delete_stack", "create_change_set")]
     assert calls[:2] == [("delete_stack", stack), ("create_change_set", f"{stack}:CREATE")]
     assert engine.execute(previews).ok
+
+
+class SlowStackCloudFormation(RecordedCloudFormation):
+    """The execution starts a resource (one IN_PROGRESS event), then CloudFormation is quiet for a while:
+    a real RDS create shows exactly this for 5-15 minutes (moto gap: it emits no per-resource events)."""
+
+    def __init__(self, quiet_for: float, **kw):
+        super().__init__(**kw)
+        self.quiet_for = quiet_for
+
+    def wait_stack(self, name, change_set_type):
+        import time
+        time.sleep(self.quiet_for)
+        stack = self.stacks[name]
+        stack["events"].append(ev(30, name, "Database", "AWS::RDS::DBInstance", "CREATE_COMPLETE"))
+        stack["status"] = "CREATE_COMPLETE"
+
+
+class StatusLog:
+    def __init__(self):
+        self.statuses: list[tuple[str, str]] = []
+
+    def set_status(self, stack, status):
+        self.statuses.append((stack, status))
+
+    def add_events(self, stack, events):
+        pass
+
+
+def test_a_quiet_stack_is_reported_with_what_it_waits_on_never_in_silence():
+    stack = "orders-api-data"
+    started = [ev(10, stack, stack, "AWS::CloudFormation::Stack", "CREATE_IN_PROGRESS", "User Initiated"),
+               ev(11, stack, "Database", "AWS::RDS::DBInstance", "CREATE_IN_PROGRESS", "Resource creation Initiated")]
+    fake = SlowStackCloudFormation(0.6, on_execute={stack: ("CREATE_IN_PROGRESS", started)})
+    log = StatusLog()
+    engine = engine_on(fake, progress=log, stall_notice=0.2)
+    result = engine.execute(engine.preview([StackSpec(stack, database_template())]))
+    assert result.ok
+    stalls = [s for name, s in log.statuses if name == stack and s.startswith("no new event for")]
+    assert stalls, log.statuses
+    assert "still in progress: Database (AWS::RDS::DBInstance)" in stalls[0]
+    # Said once per quiet window, not on every poll.
+    assert len(stalls) <= 3
+
+
+def test_a_stack_with_steady_events_is_never_called_quiet():
+    stack = "orders-api-data"
+    started = [ev(10, stack, "Database", "AWS::RDS::DBInstance", "CREATE_IN_PROGRESS")]
+    fake = SlowStackCloudFormation(0.3, on_execute={stack: ("CREATE_IN_PROGRESS", started)})
+    log = StatusLog()
+    engine = engine_on(fake, progress=log, stall_notice=5.0)
+    assert engine.execute(engine.preview([StackSpec(stack, database_template())])).ok
+    assert not [s for _, s in log.statuses if s.startswith("no new event")]
