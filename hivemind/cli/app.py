@@ -4,6 +4,8 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
+from .. import __version__
+
 app = typer.Typer(
     name="hivemind",
     help="Turn a repository into a reviewed, typed plan, CDK stacks and a CloudFormation deployment.",
@@ -17,6 +19,18 @@ console = Console()
 err_console = Console(stderr=True)
 
 
+def _print_version(value: bool) -> None:
+    """`--version`: eager, so it answers before typer asks for a command."""
+    if value:
+        console.print(f"hivemind {__version__}", highlight=False)
+        raise typer.Exit(0)
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: bool = typer.Option(
+        False, "--version", is_eager=True, expose_value=False, callback=_print_version,
+        help="Print HiveMind's version and exit.",
+    ),
+) -> None:
     """HiveMind: plan, synth, deploy, status, update, rollback and destroy apps on AWS."""
