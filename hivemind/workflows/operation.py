@@ -94,6 +94,7 @@ class Operation:
         self._previous_status: DeploymentStatus | None = None
         self._started = time.monotonic()
         self._lock = None
+        self.lease = None
         self._finished = False
         self.client_request_token = f"hm-{action}-{uuid.uuid4().hex[:12]}"
 
@@ -106,7 +107,7 @@ class Operation:
         # A what-if changes nothing in AWS: the local lock is enough (and creates nothing there).
         self._lock = deployment_lock(self.deployment_id, region=self.region, command=self.action,
                                      remote=not self.what_if, wait=self.wait_lock, on_wait=self.ui.note)
-        self._lock.__enter__()
+        self.lease = self._lock.__enter__()  # the lease in AWS (None: local lock only)
         try:
             self.state = self._load_state()
         except BaseException:
@@ -162,6 +163,7 @@ class Operation:
     def phase(self, name: str, *, status: DeploymentStatus | None = None, detail: str = "") -> Iterator[PhaseRecord]:
         """Run one named phase: timed, recorded, shown. An exception marks it failed (or
         interrupted, for Ctrl-C) and propagates."""
+        self._check_lease()
         record = PhaseRecord(name=name, detail=detail)
         if self.record is not None:
             self.record.phases.append(record)
@@ -190,6 +192,17 @@ class Operation:
             if self.record is not None and record.outcome == "ok":
                 self._save()
 
+    def _check_lease(self) -> None:
+        """Stop before a phase if the lease was broken (`hivemind unlock --force` on another
+        machine) or taken over: renewing it now finds out at once, not at the next heartbeat."""
+        if self.lease is None:
+            return
+        try:
+            self.lease.beat()
+        except (BotoCoreError, ClientError):
+            pass  # AWS unreachable this moment: the heartbeat thread keeps trying; the phase will see
+        self.lease.check()
+
     def skip(self, name: str, why: str) -> None:
         """A phase that does not apply this time, recorded as skipped (the timeline stays complete)."""
         record = PhaseRecord(name=name, seconds=0.0, outcome="skipped", detail=why)
@@ -210,7 +223,18 @@ class Operation:
         if self.record is not None:
             self.record.status = "succeeded"
             self._close(status, detail or f"{self.action} succeeded")
+            self._save_report()
         return self.result("succeeded")
+
+    def _save_report(self) -> None:
+        """Issue 14: a successful deploy, update or upgrade (or a retry, which runs as one of them)
+        saves a report and says where; a report problem is one note, never a failed command."""
+        from ..reports import REPORTED_ACTIONS, save_after_success
+
+        if self.action in REPORTED_ACTIONS:
+            # retry sets FIXING before it runs the failed deploy/update again.
+            action = "retry" if self._previous_status is S.FIXING else self.action
+            save_after_success(self.state, action, self.ui)
 
     def cancel(self, detail: str = "cancelled at confirmation") -> LifecycleResult:
         """The user said no: nothing changed in AWS, the deployment is as it was."""
