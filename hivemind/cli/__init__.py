@@ -23,6 +23,7 @@ from . import diagnose_cmd  # noqa: E402,F401
 from . import unlock_cmd  # noqa: E402,F401
 from . import verify_cmd  # noqa: E402,F401
 from . import ops_cmd  # noqa: E402,F401
+from . import report_cmd  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -37,6 +37,7 @@ def status_command(
     show_dashboard: bool = typer.Option(False, "--show-dashboard", help="Also show the dashboard URL and its sections."),
     since: Optional[str] = typer.Option(None, "--since", help="Window for logs/traces (default 1h) and metrics (default 3h): 10m, 3h, 2d or an ISO time."),
     grep: Optional[str] = typer.Option(None, "--grep", help="With --show-logs: only lines containing this text."),
+    report: bool = typer.Option(False, "--report", help="Print the latest saved report (else a fresh one) instead."),
 ) -> None:
     """Show a deployment's stacks, status, URL, dashboard and last error (--show-*: logs, metrics, costs, traces).
 
@@ -51,6 +52,11 @@ def status_command(
     starts = _windows(since, shown)  # bad --since fails before any AWS call
     with user_input():  # an id with brackets in it is quoted back safely
         deployment_id = check_deployment_id(deployment_id)
+    if report:
+        from .report_cmd import print_status_report
+
+        print_status_report(deployment_id, region)
+        return
     state = current_status(deployment_id, region)
     if any(shown.values()):
         _show_sections(state, shown, starts, grep, as_json)
