@@ -287,11 +287,16 @@ def _troubleshooting(state: DeploymentState) -> TroubleshootingInfo:
         info.diagnosis = DiagnosisInfo(
             category=one_line(str(d.get("category", "unknown"))), root_cause=one_line(str(d.get("root_cause", "")), 1500),
             fix=one_line(str(d.get("fix", "")), 1500), rule=one_line(str(d.get("rule", ""))),
-            retry_alone_fixes=one_line(str(d.get("retry_alone_fixes", ""))),
+            retry_alone_fixes=_verdict(d.get("retry_alone_fixes")),
             commands=[redact(str(c)) for c in d.get("commands") or []],
         )
     info.past_diagnoses = [(_when(h.time), one_line(h.detail)) for h in state.history if h.action == "diagnose"]
     return info
+
+
+def _verdict(value) -> str:
+    """The Medic's retry verdict in words: true, false or "sometimes"."""
+    return {True: "yes", False: "no"}.get(value, one_line(str(value or "unknown")))
 
 
 def _when(moment: datetime | None) -> str:
