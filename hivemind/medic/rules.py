@@ -398,6 +398,22 @@ def _stabilize(ctx: Context, m: re.Match) -> Finding:
         fix="Check the AWS Health Dashboard and the resource itself; if the service was interrupted, retry.")
 
 
+def _custom_resource(ctx: Context, m: re.Match) -> Finding:
+    return Finding(
+        root_cause="the custom resource's Lambda never answered CloudFormation (it failed before sending its response, "
+                   "or cannot reach the response URL from its VPC)",
+        fix="Read the function's log (/aws/lambda/<function>) for the error; check it sends a response on every path "
+            "and, in a VPC, has a NAT gateway or S3 endpoint; then retry.")
+
+
+def _iam_propagation(ctx: Context, m: re.Match) -> Finding:
+    role = _first(r"(?i)iam role (\S+)", ctx.message)
+    return Finding(
+        root_cause=f"IAM role {role or ''} was created moments before and IAM had not propagated it yet (or it was "
+                   "deleted)",
+        fix="Retry (IAM is eventually consistent); if it recurs, make the resource depend on the role.")
+
+
 def _rollback_failed(ctx: Context, m: re.Match) -> Finding:
     stack = _first(r"stack/([\w-]+)/", ctx.message) or _first(r"Stack:? \[?([\w-]+)\]? is in", ctx.message) or ctx.stack
     return Finding(
@@ -658,6 +674,10 @@ RULES: tuple[Rule, ...] = (
          "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html",
          (_I + r"circuit breaker was triggered|failed (?:elb|target group|the) health checks?|health checks? failed|"
           r"unhealthy (?:targets|instances) in target group",), _circuit_breaker),
+    Rule("health.custom-resource-no-response", "health_timeout", False,
+         "https://repost.aws/knowledge-center/best-practices-custom-cf-lambda",
+         (_I + r"custom resource failed to stabili[sz]e|did not receive a response from your custom resource",),
+         _custom_resource),
     Rule("health.did-not-stabilize", "health_timeout", "sometimes",
          CFN_TROUBLESHOOTING + "#troubleshooting-resource-did-not-stabilize",
          (_I + r"did not stabilize|failed to stabilize|timed out waiting for (?:completion|stabilization)",), _stabilize),
@@ -750,11 +770,9 @@ RULES: tuple[Rule, ...] = (
     Rule("notfound.security-group", "not_found", False,
          CFN_TROUBLESHOOTING + "#troubleshooting-errors-security-group-does-not-exist-in-vpc",
          (r"InvalidGroup\.NotFound", _I + r"security group '?sg-\w+'? does not exist"), _sg_missing),
-    Rule("notfound.resource", "not_found", False,
-         CFN_TROUBLESHOOTING + "#troubleshooting-errors-invalid-value-or-unsupported-resource-property",
-         (r"\S+ does not exist|NotFound(?:Exception)?|NoSuch\w+|could not be found|cannot be found|(?i:not found)",),
-         _not_found),
-
+    Rule("notfound.iam-propagation", "not_found", "sometimes",
+         "https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency",
+         (_I + r"\biam role \S+ (?:doesn't|does not) exist",), _iam_propagation),
     Rule("config.template", "invalid_config", False,
          "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-anatomy.html",
          (r"Template format error|Template error|Unresolved resource dependencies|Invalid template",), _template),
@@ -763,14 +781,16 @@ RULES: tuple[Rule, ...] = (
          (r"Parameters: \[[^\]]*\] (?:do not exist|must have values)",
           _I + r"parameter values specified for a template which does not require them|missing parameter \w+"),
          _parameters),
-    Rule("config.invalid-value", "invalid_config", False,
-         CFN_TROUBLESHOOTING + "#troubleshooting-errors-invalid-value-or-unsupported-resource-property",
-         (r"InvalidParameter\w*|ValidationError|MalformedPolicyDocument|MissingParameter|InvalidRequest|"
-          r"InsufficientCapabilities|Requires capabilities|InvalidConfiguration\w*|InvalidChangeBatch",
-          _I + r"properties validation failed|model validation failed|encountered unsupported property|"
-          r"is not (?:a )?valid|invalid (?:value|parameter|input)|must (?:be|have|contain|specify)|"
-          r"\bdeprecated\b|no longer supported"), _invalid_value),
 )
+
+
+
+def tiers() -> tuple[Rule, ...]:
+    """Every rule in the order tried: the specific rules, then the generic tier of error-code families."""
+    from .signatures import GENERIC  # the generic tier builds on this module's explanations
+
+    return RULES + GENERIC
+
 
 RULES_BY_ID = {rule.id: rule for rule in RULES}
 
@@ -785,7 +805,7 @@ def match(ctx: Context) -> tuple[Rule, re.Match, Context] | None:
     context it matched in."""
     stripped = _HANDLER_CODE.sub("", ctx.message)
     for candidate in ((replace(ctx, message=stripped),) if stripped != ctx.message else ()) + (ctx,):
-        for rule in RULES:
+        for rule in tiers():
             found = rule.match(candidate)
             if found:
                 return rule, found, candidate
