@@ -21,7 +21,10 @@ IAM_PREFIX = {
 # (service, operation or boto3 method) -> the IAM actions it needs, where that is not one action
 # named like the operation (AWS Service Authorization Reference).
 ACTION_EXCEPTIONS: dict[tuple[str, str], tuple[str, ...]] = {
-    ("s3", "HeadObject"): ("s3:GetObject",),
+    # Without s3:ListBucket a missing key answers 403 instead of 404, and HiveMind reads "absent"
+    # from that 404 (publish.object_exists, the lease).
+    ("s3", "HeadObject"): ("s3:GetObject", "s3:ListBucket"),
+    ("s3", "GetObject"): ("s3:GetObject", "s3:ListBucket"),
     ("s3", "HeadBucket"): ("s3:ListBucket",),
     ("s3", "ListObjects"): ("s3:ListBucket",),
     ("s3", "ListObjectsV2"): ("s3:ListBucket",),
