@@ -1,7 +1,11 @@
 """`hivemind` command line. Thin: each command parses, calls one workflow, prints."""
 from __future__ import annotations
 
+import signal
 import sys
+import threading
+from contextlib import contextmanager
+from typing import Iterator
 
 import typer
 
@@ -23,13 +27,47 @@ from . import diagnose_cmd  # noqa: E402,F401
 from . import unlock_cmd  # noqa: E402,F401
 from . import verify_cmd  # noqa: E402,F401
 from . import ops_cmd  # noqa: E402,F401
+from . import iam_cmd  # noqa: E402,F401
 from . import report_cmd  # noqa: E402,F401
+
+
+# SIGTERM (CI runners cancelling a job, `kill`, container stops) and SIGHUP (the terminal closed)
+# end a command the way Ctrl-C does: the operation records `interrupted`, the lease is released.
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+class _Terminated(KeyboardInterrupt):
+    """Raised in the main thread by SIGTERM/SIGHUP; a KeyboardInterrupt so every cleanup path sees it."""
+
+
+@contextmanager
+def _signals_as_interrupts(received: list[int]) -> Iterator[None]:
+    """While the block runs, SIGTERM/SIGHUP raise _Terminated (once: a repeat during the cleanup is
+    ignored, so the state and the lease are written; a runner's SIGKILL still ends it)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread (e.g. main() in a worker thread)
+        return
+
+    def stop(signum, frame):
+        if received:
+            return
+        received.append(signum)
+        raise _Terminated()
+
+    previous = {sig: signal.signal(sig, stop) for sig in _STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI; user errors become one line on stderr and a non-zero exit."""
+    received: list[int] = []
     try:
-        result = app(args=argv, prog_name="hivemind", standalone_mode=False)
+        with _signals_as_interrupts(received):
+            result = app(args=argv, prog_name="hivemind", standalone_mode=False)
         return result if isinstance(result, int) else 0
     except HivemindError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
@@ -48,4 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err_console.print("error: interrupted", highlight=False)
         code = 130
+    if received and code == 130:
+        # Stopped by SIGTERM/SIGHUP: exit as a shell reports a process that signal ended (128 + n:
+        # 143, 129), so a CI runner's log tells a cancelled job from a Ctrl-C (130).
+        code = 128 + received[0]
     sys.exit(code)

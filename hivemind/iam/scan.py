@@ -324,6 +324,13 @@ def _relative(path: Path) -> str:
 
 def scan(paths: list[Path] | None = None) -> ScanResult:
     """Every boto3 call in `paths` (default: HiveMind's own code)."""
-    scanner = _Scanner(list(paths) if paths is not None else default_sources())
+    files = list(paths) if paths is not None else default_sources()
+    return _scan(tuple((p, p.stat().st_mtime_ns) for p in files))
+
+
+@functools.lru_cache(maxsize=4)
+def _scan(files: tuple[tuple[Path, int], ...]) -> ScanResult:
+    # Keyed by modification times: a file edited since is scanned again.
+    scanner = _Scanner([p for p, _ in files])
     scanner.propagate()
     return scanner.calls()
