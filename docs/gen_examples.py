@@ -119,6 +119,30 @@ def synth_section(name: str, stacks: list[tuple[str, int, list[str]]], result) -
     return "\n".join(lines)
 
 
+# Production needs TLS (or a stated reason for plain HTTP); a placeholder certificate renders the
+# HTTPS listener the way a real one would, without any lookup.
+EXAMPLE_CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/example"
+
+
+def production(plan: DeploymentPlan) -> DeploymentPlan:
+    from hivemind.plan import apply_stage
+
+    data = apply_stage(plan, "production").model_dump()
+    data["certificate_arn"] = EXAMPLE_CERTIFICATE
+    return DeploymentPlan.model_validate(data)
+
+
+def production_section(stacks: list[tuple[str, int, list[str]]], result) -> str:
+    """One paragraph: what the same app costs at production sizing."""
+    resources = ", ".join(f"`{stack}` {count}" for stack, count, _ in stacks)
+    return "\n".join([
+        f"At production sizing (`--production`, with a `certificate_arn`): {len(stacks)} stacks, "
+        f"{sum(count for _, count, _ in stacks)} resources ({resources}); checks "
+        f"{'ok' if result.ok else 'BLOCKED'}; **${result.cost.total_usd:,.2f}**/month on-demand.",
+        "",
+    ])
+
+
 def header() -> str:
     return "\n".join([
         "# Examples: plans and expected output",
@@ -127,10 +151,9 @@ def header() -> str:
         "",
         "Each app under [`examples/`](../examples) with the plan the deterministic planner writes for it",
         "(no API key, no AWS) and what `hivemind synth` renders at stage 1: the CloudFormation stacks,",
-        "their resource counts, the checks and the monthly cost estimate. Production sizing "
-        "(`--production`) adds NAT gateways,",
-        "Multi-AZ, replicas and more instances; run `hivemind synth examples/X --production` to see it",
-        "(it needs `certificate_arn` or `http_only_reason` in the plan).",
+        "their resource counts, the checks and the monthly cost estimate, then the same app at production",
+        "sizing (NAT gateway per AZ, 2+ instances, Multi-AZ database with a replica: `--production`, which",
+        "needs `certificate_arn`, `domain` + `hosted_zone_id` or `http_only_reason` in the plan).",
         "",
         "Try one without touching this tree: `cp -r examples/go-api /tmp/ && hivemind plan /tmp/go-api`.",
         "",
@@ -152,6 +175,7 @@ def render(synth: bool = True) -> str:
         parts += [f"## {name}", "", plan_section(name, plan)]
         if synth:
             parts.append(synth_section(name, *synthesized(plan)))
+            parts.append(production_section(*synthesized(production(plan))))
     return "\n".join(parts).rstrip("\n") + "\n"
 
 
