@@ -281,7 +281,8 @@ def _troubleshooting(state: DeploymentState) -> TroubleshootingInfo:
     if f is not None:
         where = " / ".join(x for x in (f.stack, f.logical_id) if x) + (f" ({f.resource_type})" if f.resource_type else "")
         info.failure = FailureRow(_when(f.time), f.action or "-", f.phase or "-", where or "-", f.status or "-",
-                                  one_line(f.reason or state.last_error or "", 1000))
+                                  one_line(f.reason or state.last_error or "", 1000),
+                                  resolved=state.status.value in ("completed", "rolled_back"))
     d = state.diagnosis
     if d:
         info.diagnosis = DiagnosisInfo(

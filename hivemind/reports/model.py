@@ -133,6 +133,7 @@ class FailureRow:
     where: str  # stack / logical id (type)
     status: str
     reason: str
+    resolved: bool = False  # a later command succeeded (the state keeps the failure until a retry clears it)
 
 
 @dataclass

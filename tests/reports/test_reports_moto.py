@@ -1,13 +1,20 @@
 """After a deploy on a moto server: a report is saved with the eight sections, the phases' durations,
 the live stacks' resources and a non-zero monthly cost; `hivemind report` and `status --report`
-print it; an update saves another; a --what-if saves nothing."""
+print it; an update saves another; a --what-if and a failed deploy save nothing; the retry that
+completes a failed deploy saves one, with the Medic's diagnosis."""
 from __future__ import annotations
 
 import re
 
 import boto3
+import pytest
 
+from hivemind.errors import HivemindError
 from hivemind.reports import SECTIONS, reports_dir
+from hivemind.workflows.deploy import deploy
+from hivemind.workflows.retry import retry
+from hivemind.workflows.rollout import Tuning
+from hivemind.workflows.ui import QuietUI
 
 NAME = "express-postgres"  # the `repo` fixture's plan name
 
@@ -85,3 +92,27 @@ def test_unknown_deployment_is_one_line(aws, cli):
         code, out, err = cli(*args)
         assert code == 2 and out == ""
         assert err.strip().startswith("error: ") and len(err.strip().splitlines()) == 1 and "nope" in err
+
+
+def test_a_failed_deploy_saves_no_report_and_the_retry_that_completes_it_does(aws, repo):
+    rds = boto3.client("rds", region_name="us-east-1")
+    # Someone else's database holds the identifier HiveMind derives: the data stack cannot be created.
+    rds.create_db_instance(DBInstanceIdentifier=f"{NAME}-db", DBInstanceClass="db.t3.micro", Engine="postgres",
+                           MasterUsername="someone", MasterUserPassword="someone-elses-1", AllocatedStorage=20)
+    with pytest.raises(HivemindError):
+        deploy(repo, stage="stage-1", yes=True, waiter_delays=(0.01, 0.01), poll_interval=0.01)
+    assert saved(NAME) == []
+
+    rds.delete_db_instance(DBInstanceIdentifier=f"{NAME}-db", SkipFinalSnapshot=True)
+    ui = QuietUI()
+    result = retry(NAME, repo, yes=True, ui=ui, tuning=Tuning(4, (0.01, 0.01), 0.01))
+    assert result.lifecycle.status == "succeeded"
+    files = saved(NAME)
+    assert len(files) == 1 and files[0].name.endswith("-retry.md")
+    assert any(note.startswith("report: ") and str(files[0]) in note for note in ui.notes), ui.notes
+    text = files[0].read_text()
+    assert headings(text) == list(SECTIONS)
+    # The failed deploy and the retry's deploy are both in the timeline; the Medic's diagnosis of
+    # the failure is in Troubleshooting, said to be resolved.
+    assert "### deploy · failed" in text and "### deploy · succeeded" in text
+    assert "resolved: a later command succeeded" in text and "**name_conflict**" in text
