@@ -12,7 +12,9 @@ import pytest
 from agents.fake_openai import ScriptedOpenAIServer
 from hivemind.plan.models import DeploymentPlan
 
-CORPUS = json.loads((Path(__file__).parent / "data" / "corpus.json").read_text(encoding="utf-8"))["entries"]
+_CORPUS_FILE = json.loads((Path(__file__).parent / "data" / "corpus.json").read_text(encoding="utf-8"))
+CORPUS = _CORPUS_FILE["entries"]
+FIRST_MEASUREMENT: dict[str, dict[str, int]] = _CORPUS_FILE["first_measurement"]  # per batch, before any change
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 

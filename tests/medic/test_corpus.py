@@ -11,7 +11,7 @@ import re
 from hivemind.medic import CATEGORIES, diagnose_message
 from hivemind.medic.rules import tiers
 
-from .conftest import CORPUS
+from .conftest import CORPUS, FIRST_MEASUREMENT
 
 
 def _accuracy(split: str) -> tuple[float, float, list[str]]:
@@ -38,12 +38,34 @@ def test_corpus_is_sourced_and_covers_every_category():
     assert len(heldout) >= 50 and len({e["category"] for e in heldout}) >= 12
 
 
+def _batch(entry_id: str) -> str:
+    return entry_id.rsplit("-", 1)[0]
+
+
 def test_heldout_accuracy_meets_the_bar(capsys):
+    """The guard on the entries still held out; the honest figures are the first measurements, printed per batch."""
     category, retry, misses = _accuracy("heldout")
+    first = FIRST_MEASUREMENT
     with capsys.disabled():
-        print(f"\nmedic held-out: category {category:.1%}, retry_alone_fixes {retry:.1%}; misses: {misses}")
+        print(f"\nmedic held-out now: category {category:.1%}, retry_alone_fixes {retry:.1%}; misses: {misses}")
+        for batch, m in first.items():
+            print(f"medic {batch} at first measurement: category {m['category']}/{m['entries']} "
+                  f"({m['category'] / m['entries']:.0%}), retry_alone_fixes {m['retry']}/{m['entries']} "
+                  f"({m['retry'] / m['entries']:.0%})")
+        total = {k: sum(m[k] for m in first.values()) for k in ("entries", "category", "retry")}
+        print(f"medic pooled at first measurement: category {total['category'] / total['entries']:.0%}, "
+              f"retry_alone_fixes {total['retry'] / total['entries']:.0%}")
     assert category >= 0.85, misses
     assert retry >= 0.80, misses
+
+
+def test_first_measurements_are_recorded_for_every_batch():
+    batches = {_batch(e["id"]) for e in CORPUS if not e["id"].startswith("train-")}
+    assert batches == set(FIRST_MEASUREMENT)
+    for batch, m in FIRST_MEASUREMENT.items():
+        assert 0 <= m["category"] <= m["entries"] and 0 <= m["retry"] <= m["entries"], batch
+        # every entry collected in a batch is still in the corpus (held out, or moved to train with a note)
+        assert m["entries"] == sum(_batch(e["id"]) == batch for e in CORPUS), batch
 
 
 def test_training_texts_are_all_recognised():
