@@ -112,7 +112,7 @@ def _assembly_templates(state: DeploymentState) -> list[tuple[str, dict]]:
     wanted = set(_live_stack_names(state))
     try:
         stacks = read_assembly(outdir)
-        return [(s.name, s.template) for s in stacks if not wanted or s.name in wanted]
+        return [(s.name, s.template) for s in stacks if s.name in wanted]
     except (HivemindError, OSError, ValueError):
         return []
 
@@ -120,12 +120,12 @@ def _assembly_templates(state: DeploymentState) -> list[tuple[str, dict]]:
 def _estimate(state: DeploymentState, templates: list, problem: str | None) -> tuple[CostEstimate | None, str | None]:
     if templates:
         return estimate(templates, state.region), None
-    local = _assembly_templates(state)
+    if problem is None:  # AWS answered: nothing is deployed
+        return None, "not estimated: no stack is deployed"
+    local = _assembly_templates(state)  # AWS could not be asked: price what was last synthesized here
     if local:
         return estimate(local, state.region), None
-    if problem:
-        return None, f"not estimated: the templates were not read ({problem}) and no synthesized assembly is here"
-    return None, "not estimated: no stack is deployed"
+    return None, f"not estimated: the templates were not read ({problem}) and no synthesized assembly is here"
 
 
 def _cost(est: CostEstimate, *, live_templates: bool) -> CostInfo:
@@ -162,8 +162,8 @@ def _resource_rows(resources: dict[str, list[dict]], templates: list[tuple[str, 
                                     res.get("ResourceStatus", ""), _cost_of(costs, stack, logical)))
         for logical, resource in (declared.get(stack, {}).get("Resources") or {}).items():
             if logical not in listed:
-                rows.append(ResourceRow(stack, logical, resource.get("Type", "?"), "-",
-                                        "not listed by CloudFormation", _cost_of(costs, stack, logical)))
+                rows.append(ResourceRow(stack, logical, resource.get("Type", "?"), "- (not listed by CloudFormation)",
+                                        "NOT_LISTED", _cost_of(costs, stack, logical)))
     return rows
 
 

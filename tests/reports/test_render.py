@@ -202,3 +202,10 @@ def test_saving_never_fails_the_command(state, monkeypatch):
     ui = QuietUI()
     assert save_after_success(state, "update", ui) is None
     assert ui.notes == ["report not saved: disk full"]
+
+
+def test_a_destroyed_deployment_is_not_priced_from_an_old_assembly(state):
+    for stack in state.stacks.values():
+        stack.status = "MISSING"
+    report = build_report(state, read_aws=False)
+    assert report.cost is None and "not estimated" in report.cost_note
