@@ -59,9 +59,9 @@ EXAMPLES: dict[str, list[str]] = {
     "verify": ["hivemind verify orders-api", "hivemind verify orders-api --url https://orders.example.com --timeout 20"],
     "dashboard": ["hivemind dashboard orders-api --open"],
     "logs": ["hivemind logs orders-api web --since 30m --grep ERROR", "hivemind logs orders-api --follow"],
-    # Commands landing in parallel work (issue 14): rendered once they are registered.
     "report": ["hivemind report orders-api --format html -o orders-api-report.html"],
-    "iam-policy": ["hivemind iam-policy orders-api --json"],
+    "iam-policy": ["hivemind iam-policy orders-api --json",
+                   "hivemind iam-policy --account 123456789012 --region eu-west-1 > hivemind-iam.json"],
 }
 
 
@@ -125,7 +125,8 @@ def details(command: click.Command) -> str:
 
 
 def argument_name(param: click.Parameter) -> str:
-    return (param.metavar or param.name or "").upper()
+    # A metavar may carry its own brackets ("[ID]"); the usage line adds them for optional ones.
+    return (param.metavar or param.name or "").strip("[]").upper()
 
 
 def usage(entry: Entry) -> str:
