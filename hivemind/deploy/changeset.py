@@ -7,6 +7,7 @@ later, when the engine reaches it.
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -20,6 +21,9 @@ from .errors import DeployError
 # CloudFormation's limit for an inline TemplateBody; bigger templates go by TemplateURL.
 TEMPLATE_BODY_LIMIT = 51_200
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
+# The CloudFormation execution role (`hivemind iam-policy`): with it, CloudFormation creates the
+# resources with the role's rights, and the deployer needs only iam:PassRole on it.
+ROLE_ARN_ENV = "HIVEMIND_CFN_ROLE_ARN"
 
 _NO_CHANGE_MARKERS = ("didn't contain changes", "no updates are to be performed")
 # Stacks that must be deleted before they can be created again (a failed first create).
@@ -234,6 +238,7 @@ def create_change_set(api: CloudFormationApi, spec: StackSpec, ctx: ChangeSetCon
             StackName=spec.name, ChangeSetName=name, ChangeSetType=change_set_type,
             Capabilities=CAPABILITIES, Tags=ctx.tags,
             Description=f"HiveMind deploy of {ctx.deployment_id}", **template_arg,
+            **({"RoleARN": os.environ[ROLE_ARN_ENV]} if os.environ.get(ROLE_ARN_ENV) else {}),
             **({"RollbackConfiguration": ctx.rollback_configurations[spec.name]}
                if spec.name in ctx.rollback_configurations else {}),
         )
