@@ -62,7 +62,9 @@ def test_readme_has_the_architecture_diagram():
 def readme_commands(text: str) -> list[list[str]]:
     """Every `hivemind ...` invocation in code spans and code blocks, as words (flags included)."""
     snippets = re.findall(r"^```[a-z]*\n(.*?)^```$", text, flags=re.MULTILINE | re.DOTALL)
-    snippets = [piece for block in snippets for line in block.splitlines() for piece in re.split(r"&&|;|\s\|\s", line)]
+    # Shell lines without their comments ("# after hivemind deploy: ..." is prose), split at && ; |.
+    lines = [re.sub(r"(^|\s)#.*$", "", line) for block in snippets for line in block.splitlines()]
+    snippets = [piece for line in lines for piece in re.split(r"&&|;|\s\|\s", line)]
     prose = re.sub(r"^```.*?^```$", "", text, flags=re.MULTILINE | re.DOTALL)
     snippets += [span.replace("\\|", " ") for span in re.findall(r"`([^`\n]+)`", prose)]
     found = []
