@@ -69,7 +69,8 @@ def readme_commands(text: str) -> list[list[str]]:
     snippets += [span.replace("\\|", " ") for span in re.findall(r"`([^`\n]+)`", prose)]
     found = []
     for snippet in snippets:
-        match = re.search(r"(?:^|\s)hivemind\s+(\S.*)$", snippet.strip())
+        # Lower case or a flag: `hivemind COMMAND --help` names a placeholder, not a command.
+        match = re.search(r"(?:^|\s)hivemind\s+([a-z-].*)$", snippet.strip())
         if match:
             found.append(match.group(1).split())
     return found
