@@ -78,3 +78,28 @@ def test_generator_command_line(capsys):
     assert "usage: python -m hivemind.cli.docs [--write]" in capsys.readouterr().err
     assert docs.main([]) == 0
     assert capsys.readouterr().out == docs.render()
+
+
+def test_groups_are_walked_with_their_subcommands():
+    # No group in the app today; a `hivemind cdk diff`-style subcommand must still be documented.
+    import typer
+
+    app = typer.Typer()
+    sub = typer.Typer(help="Stock CDK CLI helpers.")
+
+    @app.command()
+    def first(name: str = typer.Argument(..., help="A name.")) -> None:
+        """First command."""
+
+    @sub.command()
+    def diff(plan: str = typer.Option("hivemind.yaml", "--plan", help="Plan file.")) -> None:
+        """Diff the stacks."""
+
+    app.add_typer(sub, name="cdk")
+    entries = docs.commands(typer.main.get_command(app))
+    assert [e.path for e in entries] == [("first",), ("cdk",), ("cdk", "diff")]
+    diff_entry = entries[2]
+    assert docs.usage(diff_entry) == "hivemind cdk diff [OPTIONS]"
+    assert docs.usage(entries[1]).endswith("COMMAND [ARGS]...")
+    table = "\n".join(docs.params_table(diff_entry))
+    assert "| `--plan` | str | `hivemind.yaml` | Plan file. |" in table
