@@ -183,10 +183,12 @@ def option_names(param: click.Parameter) -> str:
 
 
 def prose(text: str) -> str:
-    """Help text as markdown: `<id>` outside code spans is escaped, or a browser takes it for a tag."""
+    """Help text as markdown: outside code spans `<id>` is escaped (a browser would take it for a
+    tag) and so is `*` (`--show-*` would start emphasis)."""
     pieces = (text or "").split("`")
     for i in range(0, len(pieces), 2):  # even pieces are outside backticks
-        pieces[i] = pieces[i].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        pieces[i] = (pieces[i].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                     .replace("*", "\\*"))
     return "`".join(pieces)
 
 
