@@ -65,6 +65,49 @@ EXAMPLES: dict[str, list[str]] = {
 }
 
 
+def environment() -> list[tuple[str, str, str]]:
+    """(variable, default, meaning) for every setting HiveMind reads from the environment.
+
+    Defaults come from the modules that read them, so they cannot drift; tests/docs fails when the
+    code reads a HIVEMIND_* variable this list does not name.
+    """
+    from .. import aws
+    from ..agents import config as llm
+    from ..deploy import cfn, changeset, engine
+    from ..state import lease
+    from ..workflows import destroy
+
+    return [
+        ("AWS_PROFILE", "", "Credentials profile (an SSO or assume-role profile); any boto3 credential source works."),
+        ("AWS_REGION, AWS_DEFAULT_REGION", f"`{aws.DEFAULT_REGION}`", "Region when the plan or the deployment does not say."),
+        ("AWS_ENDPOINT_URL", "", "Another AWS endpoint for every client (a moto server in tests)."),
+        ("OPENAI_API_KEY", "", "Turns the LLM agents on (without it the deterministic analyser is used)."),
+        ("OPENAI_BASE_URL", "", "Any OpenAI-compatible server."),
+        ("HIVEMIND_MODEL", f"`{llm.DEFAULT_MODEL}`", "Model the agents ask."),
+        ("HIVEMIND_LLM_TIMEOUT", f"`{llm.DEFAULT_TIMEOUT:g}`", "Seconds per LLM request."),
+        ("HIVEMIND_LLM_MAX_RETRIES", f"`{llm.DEFAULT_MAX_RETRIES}`", "Retries of 429/5xx/timeouts per LLM request."),
+        ("HIVEMIND_LLM_BUDGET", f"`{llm.DEFAULT_BUDGET_TOKENS}`", "Hard token budget per analysis."),
+        ("HIVEMIND_HOME", "`~/.hivemind`", "Local state, reports, agent logs and the synth cache."),
+        (changeset.ROLE_ARN_ENV, "", "CloudFormation execution role: every change set runs as it "
+                                     "(`hivemind iam-policy` prints its policy)."),
+        ("HIVEMIND_LEASE_TTL", f"`{lease.DEFAULT_TTL:g}`", "Seconds a lease outlives its holder's last heartbeat."),
+        ("HIVEMIND_AWS_ERROR_BUDGET", f"`{cfn.DEFAULT_ERROR_BUDGET:g}`",
+         "Seconds of consecutive AWS errors (throttling, 5xx) a wait tolerates before it stops."),
+        ("HIVEMIND_STALL_NOTICE", f"`{engine.DEFAULT_STALL_NOTICE:g}`",
+         "Seconds without a new stack event before the progress display says so."),
+        (destroy.CONFIRM_ENV, "", "`destroy --skip-final-snapshot --yes`: the id, typed ahead (CI)."),
+        ("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "", "`20` silences the jsii runtime's Node 20 banner."),
+    ]
+
+
+def environment_table() -> list[str]:
+    lines = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, default, meaning in environment():
+        names = ", ".join(f"`{n.strip()}`" for n in name.split(","))
+        lines.append(f"| {names} | {default} | {cell(meaning)} |")
+    return lines + [""]
+
+
 @dataclass(frozen=True)
 class Entry:
     """One command of the app: its words after `hivemind`, its click object and context."""
@@ -253,6 +296,7 @@ def render() -> str:
         "",
     ]
     lines += params_table(Entry((), root, context))
+    lines += ["## Environment", ""] + environment_table()
     lines += ["## Commands", "", "| command | what it does |", "|---|---|"]
     for entry in entries:
         lines.append(f"| [`hivemind {entry.name}`](#{anchor(entry)}) | {cell(summary(entry.command))} |")

@@ -103,3 +103,23 @@ def test_groups_are_walked_with_their_subcommands():
     assert docs.usage(entries[1]).endswith("COMMAND [ARGS]...")
     table = "\n".join(docs.params_table(diff_entry))
     assert "| `--plan` | str | `hivemind.yaml` | Plan file. |" in table
+
+
+# Names that are not settings: a marker the instance's probe prints, and the colour HiveMind sets
+# in the app's own environment.
+NOT_SETTINGS = {"HIVEMIND_PROBE", "HIVEMIND_COLOR"}
+
+
+def test_every_hivemind_variable_the_code_reads_is_documented():
+    package = docs.CLI_MD.parents[1] / "hivemind"
+    read = set()
+    for source in package.rglob("*.py"):
+        read |= set(re.findall(r"[\"'](HIVEMIND_[A-Z0-9_]+)[\"']", source.read_text(encoding="utf-8")))
+    assert {"HIVEMIND_HOME", "HIVEMIND_LEASE_TTL", "HIVEMIND_CFN_ROLE_ARN"} <= read  # the scan works
+    documented = {name.strip() for names, _, _ in docs.environment() for name in names.split(",")}
+    missing = sorted(read - NOT_SETTINGS - documented)
+    assert not missing, f"add {', '.join(missing)} to environment() in hivemind/cli/docs.py, then run {docs.REGENERATE}"
+    environment = docs.render().split("## Environment", 1)[1].split("## Commands", 1)[0]
+    from hivemind.state.lease import DEFAULT_TTL
+
+    assert f"| `HIVEMIND_LEASE_TTL` | `{DEFAULT_TTL:g}` |" in environment  # the default lease.py uses
