@@ -126,6 +126,10 @@ def _print_state(state) -> None:
         rows.append(("verification", f"{'passed' if v.passed else 'failed: ' + (failed or 'no checks')} ({_when(v.time)})"))
     if state.last_error:
         rows.append(("last error", state.last_error))
+    from ..medic.timeout import state_failure_hint
+
+    if hint := state_failure_hint(state):  # failure_timeout: failed for 24 h or more
+        rows.append(("next step", hint))
     for label, value in rows:
         console.print(f"[bold]{label + ':':<15}[/]{value}", highlight=False, soft_wrap=True)
 
@@ -155,3 +159,8 @@ def list_command(
         table.add_row(d.id, d.status.value if d.status else "-", d.stage or "-", str(d.stacks),
                       d.url or "-", _when(d.updated_at), d.source)
     console.print(table)
+    from ..medic.timeout import failure_hint
+
+    for d in deployments:  # failure_timeout: failed for 24 h or more
+        if hint := failure_hint(d.id, d.status.value if d.status else None, d.updated_at):
+            console.print(f"{d.id}: {hint}", highlight=False, soft_wrap=True)
