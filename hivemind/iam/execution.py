@@ -33,7 +33,7 @@ UNUSED_FEATURES = {
 # group's handler) are documented to call and no other handler names.
 WILDCARD_EXTRAS = {
     "ec2:Describe*": ("ec2:DescribeImages", "ec2:DescribeInstances", "ec2:DescribeInstanceTypes",
-                      "ec2:DescribeInstanceTypeOfferings"),
+                      "ec2:DescribeInstanceTypeOfferings", "ec2:DescribeLaunchTemplateVersions"),
     "ec2:Get*": ("ec2:GetInstanceTypesFromInstanceRequirements",),
     "autoscaling:Describe*": ("autoscaling:DescribeScalingActivities",),
     "ssm:Get*": ("ssm:GetParameter", "ssm:GetParameters"),  # the launch template's public AMI parameter
