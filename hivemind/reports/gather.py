@@ -94,12 +94,22 @@ def _read_stacks(state: DeploymentState):
                         continue
                     raise
             resources[name] = summaries
-            templates.append((name, json.loads(body) if isinstance(body, str) else dict(body)))
+            templates.append((name, _template_of(body)))
     except HivemindError as exc:
         return None, [], one_line(str(exc), 300)
     except (BotoCoreError, ClientError) as exc:
         return None, [], aws_reason(exc)
     return resources, templates, None
+
+
+def _template_of(body) -> dict:
+    """boto3 hands a JSON template back parsed, other text as a string (HiveMind deploys JSON)."""
+    if not isinstance(body, str):
+        return dict(body)
+    try:
+        return json.loads(body)
+    except ValueError:
+        return {}  # not JSON (a stack someone changed by hand): its resources are still listed
 
 
 def _assembly_templates(state: DeploymentState) -> list[tuple[str, dict]]:
