@@ -58,9 +58,17 @@ _PATTERNS: list[tuple[re.Pattern[str], object]] = [
     (re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=-]{8,}"), rf"\1\2{MASK}"),
     # --token xyz, --db-password=...
     (_FLAG, _mask_flag),
+    # "master password pw-9f8e7d...", "token ab12cd34...": a secret word, a space, then a value shaped
+    # like a credential (8+ characters with letters and digits; not a reference such as an ARN), so
+    # prose such as "password authentication failed" is kept.
+    (re.compile(r"(?i)(?<![A-Za-z])((?:passw(?:or)?d|passwd|pwd|secret|token|api[ _-]?key|access[ _-]?key"
+                r"|private[ _-]?key)s?\s+)(?!arn:|/|ssm:|\{\{)(?=[^\s\"',;]*[0-9])(?=[^\s\"',;]*[A-Za-z])"
+                r"[^\s\"',;]{8,}"), rf"\1{MASK}"),
     # Well-known token shapes, wherever they appear.
     (re.compile(r"\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{16}\b"), MASK),                # AWS key ids
     (re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{16,}"), MASK),                  # OpenAI/Anthropic keys
+    (re.compile(r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}"), MASK),             # Stripe secret/restricted keys
+    (re.compile(r"\bwhsec_[A-Za-z0-9]{16,}"), MASK),                                # Stripe webhook secrets
     (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}\b"), MASK),                          # GitHub tokens
     (re.compile(r"\bgithub_pat_[A-Za-z0-9_]{20,}\b"), MASK),
     (re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"), MASK),                         # Slack tokens

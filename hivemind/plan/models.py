@@ -9,6 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..redact import redact
+
 Stage = Literal["stage-1", "production"]
 Runtime = Literal["node", "python", "go", "java", "ruby", "php", "static", "docker"]
 ServiceKind = Literal["web", "worker"]
@@ -95,7 +97,9 @@ class Service(_Model):
     @classmethod
     def _no_secret_values(cls, v: dict[str, str]) -> dict[str, str]:
         for key, value in v.items():
-            if value and (SECRET_NAME_PATTERN.search(key) or URL_WITH_PASSWORD.search(value)):
+            # A credential-shaped value (sk_live_..., AKIA..., a JWT) is a secret whatever its name.
+            if value and (SECRET_NAME_PATTERN.search(key) or URL_WITH_PASSWORD.search(value)
+                          or redact(value) != value):
                 # Never echo the value: the message names the variable only.
                 raise ValueError(
                     f"{key} looks like a secret; move it to `secrets:` as a Secrets Manager or SSM "
