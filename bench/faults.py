@@ -1,16 +1,23 @@
 """Fault matrix: each fault x each command, run as a real `hivemind` subprocess through the fault
 proxy (tests/faultproxy.py) in front of a moto server. One line per pair: exit code, time to
 finish or give up, and the state afterwards (the SSM head's revision and status, this machine's
-state.json status).
+state.json status, and for the lifecycle rows the stacks left standing).
 
 A deployment `orders-api` (one edge stack, a completed state in SSM) is made once, straight on
 moto; every run then goes through the proxy with one fault configured. `status ghost-app` is a
 deployment that exists nowhere (it must say so, exit 2, and write nothing).
 
-    .venv/bin/python bench/faults.py [--faults "none,outage 503"] [--commands "status,list"]
+The lifecycle rows (deploy first / no-op, update, rollback, destroy) use examples/go-api, the
+smallest app. Before each fault their setup puts the deployment in the state the command needs,
+straight on moto and in this process (a fresh account, then deploy, and update --keep-previous
+for rollback), so one fault's wreckage never becomes the next fault's starting point. The
+subprocesses get HIVEMIND_AWS_ERROR_BUDGET (default 20 s) so the outage rows give up quickly.
 
-The lifecycle commands (deploy, update, rollback, destroy) can be added to COMMANDS as they land;
-a command is an argv after `hivemind` plus an optional setup callable run before each fault.
+    .venv/bin/python bench/faults.py [--faults "none,outage 503"] [--commands "status,update"]
+        [--error-budget 20] [--timeout 240]
+
+A command is an argv after `hivemind` (or `-c CODE` for a Python snippet), the deployment whose
+state is shown afterwards, and an optional setup callable run before each fault.
 """
 from __future__ import annotations
 
@@ -18,12 +25,16 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -42,38 +53,63 @@ FAULTS: dict[str, dict] = {
     "outage reset": {"outage": "reset"},
 }
 
-COMMANDS: dict[str, list[str]] = {
-    "status": ["status", DEPLOYMENT, "--json"],
-    "status absent": ["status", "ghost-app"],
-    "list": ["list", "--json"],
-    "unlock": ["unlock", DEPLOYMENT],
+APP = "go-api"  # the lifecycle rows' deployment: the smallest example (no database)
+
+
+@dataclass(frozen=True)
+class Command:
+    argv: list[str]
+    deployment: str = DEPLOYMENT
+    setup: Callable[["Bench"], None] | None = None
+
+
+_LOCK_SNIPPET = ("import sys\nfrom hivemind.errors import HivemindError\nfrom hivemind.state import deployment_lock\n"
+                 "try:\n"
+                 f"    with deployment_lock({DEPLOYMENT!r}, region={REGION!r}, command='bench'):\n        pass\n"
+                 "except HivemindError as exc:\n    sys.exit(f'error: {exc}')")
+
+COMMANDS: dict[str, Command] = {
+    "status": Command(["status", DEPLOYMENT, "--json"]),
+    "status absent": Command(["status", "ghost-app"]),
+    "list": Command(["list", "--json"]),
+    "unlock": Command(["unlock", DEPLOYMENT]),
     # Not a CLI command: take and release the deployment's lease, as every changing command does.
     # (The first one in a fresh account bootstraps the region: a CDK synth and a stack create.)
-    "lock": ["-c", "import sys\nfrom hivemind.errors import HivemindError\nfrom hivemind.state import deployment_lock\n"
-                   "try:\n"
-                   f"    with deployment_lock({DEPLOYMENT!r}, region={REGION!r}, command='bench'):\n        pass\n"
-                   "except HivemindError as exc:\n    sys.exit(f'error: {exc}')"],
+    "lock": Command(["-c", _LOCK_SNIPPET]),
+    # The lifecycle, on go-api; each setup starts from a fresh account (see Bench.setup_*).
+    "deploy first": Command(["deploy", "{repo}", "--stage-1", "--yes"], APP, lambda b: b.setup_fresh()),
+    "deploy no-op": Command(["deploy", "{repo}", "--stage-1", "--yes"], APP, lambda b: b.setup_deployed()),
+    "update": Command(["update", APP, "{repo}", "--bake", "0", "--yes"], APP, lambda b: b.setup_changed()),
+    "rollback": Command(["rollback", APP, "--yes"], APP, lambda b: b.setup_two_releases()),
+    "destroy": Command(["destroy", APP, "--yes"], APP, lambda b: b.setup_deployed()),
 }
 
 
-def _state_after(moto_endpoint: str, home: Path) -> str:
+def _state_after(moto_endpoint: str, home: Path, deployment: str) -> str:
     import boto3
     from botocore.exceptions import ClientError
 
     ssm = boto3.client("ssm", region_name=REGION, endpoint_url=moto_endpoint)
     try:
-        head = json.loads(ssm.get_parameter(Name=f"/hivemind/deployments/{DEPLOYMENT}/state")["Parameter"]["Value"])
+        head = json.loads(ssm.get_parameter(Name=f"/hivemind/deployments/{deployment}/state")["Parameter"]["Value"])
         remote = f"ssm r{head.get('revision', 0)} {head['summary']['status']}"
     except ClientError:
         remote = "ssm none"
     ghost = ssm.get_parameters_by_path(Path="/hivemind/deployments/ghost-app", Recursive=True)["Parameters"]
-    path = home / "deployments" / DEPLOYMENT / "state.json"
+    path = home / "deployments" / deployment / "state.json"
     try:
         local = json.loads(path.read_text())
         here = f"local r{local.get('revision', 0)} {local['status']}"
     except (OSError, ValueError, KeyError):
         here = "local none"
-    return f"{remote}, {here}" + (", ghost WRITTEN" if ghost else "")
+    line = f"{remote}, {here}"
+    if deployment == APP:
+        cfn = boto3.client("cloudformation", region_name=REGION, endpoint_url=moto_endpoint)
+        standing = [s for s in cfn.describe_stacks()["Stacks"]
+                    if s["StackName"].startswith(APP + "-") and s["StackStatus"] != "DELETE_COMPLETE"]
+        stuck = [s for s in standing if s["StackStatus"].endswith("_IN_PROGRESS")]
+        line += f", stacks {len(standing)}" + (f" ({len(stuck)} in progress)" if stuck else "")
+    return line + (", ghost WRITTEN" if ghost else "")
 
 
 def _seed(moto_endpoint: str) -> None:
@@ -93,11 +129,62 @@ def _seed(moto_endpoint: str) -> None:
     save_state(state)
 
 
+class Bench:
+    """The moto account, this machine's HIVEMIND_HOME and go-api's repository, with the setups that
+    put go-api where a lifecycle row needs it. Setups run in this process, straight on moto (the
+    proxy is not in the way), with moto-speed polling."""
+
+    FAST = {"waiter_delays": (0.01, 0.01), "poll_interval": 0.01}
+
+    def __init__(self, moto_endpoint: str, home: Path):
+        self.moto, self.home = moto_endpoint, home
+        self.repo = home.parent / f"{home.name}-repo" / APP
+        self._changes = 0
+
+    def setup_fresh(self) -> None:
+        """An account with orders-api seeded and no go-api anywhere (AWS, home, repo)."""
+        urllib.request.urlopen(urllib.request.Request(f"{self.moto}/moto-api/reset", method="POST")).read()
+        for child in self.home.iterdir():
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
+        shutil.rmtree(self.repo, ignore_errors=True)
+        shutil.copytree(ROOT / "examples" / APP, self.repo)
+        _seed(self.moto)
+
+    def setup_deployed(self) -> None:
+        from hivemind.workflows.deploy import deploy
+        from hivemind.workflows.ui import QuietUI
+
+        self.setup_fresh()
+        deploy(self.repo, stage="stage-1", yes=True, ui=QuietUI(), **self.FAST)
+
+    def change_code(self) -> None:
+        self._changes += 1
+        main_go = self.repo / "main.go"
+        main_go.write_text(main_go.read_text() + f"\n// change {self._changes}\n")
+
+    def setup_changed(self) -> None:
+        """Deployed, and the code changed since: an update has something to release."""
+        self.setup_deployed()
+        self.change_code()
+
+    def setup_two_releases(self) -> None:
+        """v1 on blue, v2 on green with blue kept: a rollback is one edge change set."""
+        from hivemind.workflows.rollout import Tuning
+        from hivemind.workflows.ui import QuietUI
+        from hivemind.workflows.update import update
+
+        self.setup_changed()
+        update(APP, self.repo, bake=0, keep_previous=True, yes=True, tuning=Tuning(4, (0.01, 0.01), 0.01),
+               healthy_timeout=2, ui=QuietUI())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--faults", default=",".join(FAULTS), help="comma-separated fault names")
     parser.add_argument("--commands", default=",".join(COMMANDS), help="comma-separated command names")
-    parser.add_argument("--timeout", type=float, default=900, help="seconds before a run is killed")
+    parser.add_argument("--timeout", type=float, default=240, help="seconds before a run is killed")
+    parser.add_argument("--error-budget", type=float, default=20,
+                        help="HIVEMIND_AWS_ERROR_BUDGET of the runs: seconds of AWS errors before giving up")
     args = parser.parse_args()
     faults = [f.strip() for f in args.faults.split(",") if f.strip()]
     commands = [c.strip() for c in args.commands.split(",") if c.strip()]
@@ -124,20 +211,30 @@ def main() -> int:
     server.start()
     host, port = server.get_host_and_port()
     moto_endpoint = f"http://{host}:{port}"
+    bench = Bench(moto_endpoint, home)
     _seed(moto_endpoint)
     proxy = FaultProxy(moto_endpoint).start()
-    env = dict(os.environ, AWS_ENDPOINT_URL=proxy.url)
+    env = dict(os.environ, AWS_ENDPOINT_URL=proxy.url, HIVEMIND_AWS_ERROR_BUDGET=f"{args.error_budget:g}")
 
-    print(f"{'fault':<13} {'command':<14} {'exit':>4} {'time':>8}  state afterwards (proxy calls) | first stderr line")
+    started_all = time.monotonic()
+    print(f"{'fault':<13} {'command':<14} {'exit':>4} {'time':>8}  state afterwards (proxy calls) | stderr: first line, or the error")
     try:
         for fault in faults:
-            for command in commands:
+            for name in commands:
+                command = COMMANDS[name]
+                if command.setup is not None:
+                    try:
+                        command.setup(bench)
+                    except Exception as exc:  # a setup that fails is a row, not the end of the matrix
+                        print(f"{fault:<13} {name:<14} SETUP FAILED: {exc.__class__.__name__}: {str(exc)[:120]}",
+                              flush=True)
+                        continue
+                argv = [arg.format(repo=bench.repo) for arg in command.argv]
+                argv = [sys.executable, *argv] if argv[0] == "-c" else [sys.executable, "-m", "hivemind", *argv]
                 proxy.configure(**FAULTS[fault])
                 started = time.monotonic()
                 try:
-                    argv = COMMANDS[command]
-                    argv = [sys.executable, *argv] if argv[0] == "-c" else [sys.executable, "-m", "hivemind", *argv]
-                    proc = subprocess.run(argv, env=env,
+                    proc = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL,
                                           capture_output=True, text=True, timeout=args.timeout)
                     code, err = str(proc.returncode), proc.stderr
                 except subprocess.TimeoutExpired as exc:
@@ -145,17 +242,25 @@ def main() -> int:
                 elapsed = time.monotonic() - started
                 stats = proxy.stats()
                 proxy.clear()
-                faulted = stats["calls"] - stats.get("pass", 0)
-                lines = [ln for ln in err.strip().splitlines() if ln.strip()]
-                first = (lines[0] if lines else "-")[:110]
-                if any("Traceback" in ln for ln in lines):
-                    first = "TRACEBACK: " + lines[-1][:100]
-                print(f"{fault:<13} {command:<14} {code:>4} {elapsed:7.1f}s  {_state_after(moto_endpoint, home)} "
-                      f"(calls {stats['calls']}, faulted {faulted}) | {first}", flush=True)
+                print(row(fault, name, code, elapsed, _state_after(moto_endpoint, home, command.deployment),
+                          stats, err), flush=True)
     finally:
         proxy.stop()
         server.stop()
+    print(f"total {time.monotonic() - started_all:.0f} s, error budget {args.error_budget:g} s", flush=True)
     return 0
+
+
+def row(fault: str, command: str, code: str, elapsed: float, state: str, stats: dict, stderr: str) -> str:
+    """One matrix line: fault, command, exit code, seconds, state afterwards, proxy calls, what was said."""
+    faulted = stats["calls"] - stats.get("pass", 0)
+    lines = [ln for ln in stderr.strip().splitlines() if ln.strip()]
+    # The error a command ends with is its last line; a success's first line says what it did.
+    said = (lines[-1] if code not in ("0", "kill") and lines else lines[0] if lines else "-")[:110]
+    if any("Traceback" in ln for ln in lines):
+        said = "TRACEBACK: " + lines[-1][:100]
+    return (f"{fault:<13} {command:<14} {code:>4} {elapsed:7.1f}s  {state} "
+            f"(calls {stats['calls']}, faulted {faulted}) | {said}")
 
 
 if __name__ == "__main__":
