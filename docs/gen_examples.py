@@ -167,7 +167,7 @@ def render(synth: bool = True) -> str:
     plans = {name: planned(name) for name in example_names()}
     parts = [header()]
     for name, plan in plans.items():
-        services = ", ".join(f"{s.name} ({s.runtime}{'/' + s.framework if s.framework else ''})" for s in plan.services)
+        services = ", ".join(f"{s.name} ({s.runtime}{', ' + s.framework if s.framework else ''})" for s in plan.services)
         parts.append(f"| [{name}](#{name}) | {services} | {plan.database.engine if plan.database else '-'} | "
                      f"{plan.cache.engine if plan.cache else '-'} |")
     parts.append("")
