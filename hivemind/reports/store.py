@@ -21,6 +21,8 @@ from .render import render_report
 LATEST = "latest.md"
 # The commands after which a report is saved (a retry runs as a deploy or an update).
 REPORTED_ACTIONS = ("deploy", "update", "upgrade")
+# Timestamped reports kept per deployment (a CI that deploys on every push would pile them up).
+REPORTS_KEPT = 20
 
 
 def reports_dir(deployment_id: str) -> Path:
@@ -38,7 +40,18 @@ def save_report(report: Report, *, now: datetime | None = None) -> Path:
         path, n = folder / f"{stem}-{n}.md", n + 1
     atomic_write_text(path, render_report(report, "md"))
     shutil.copyfile(path, folder / LATEST)
+    _prune(folder)
     return path
+
+
+def _timestamped(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob("*.md") if p.name != LATEST) if folder.is_dir() else []
+
+
+def _prune(folder: Path) -> None:
+    """Keep the newest REPORTS_KEPT timestamped reports (names sort by time)."""
+    for old in _timestamped(folder)[:-REPORTS_KEPT]:
+        old.unlink(missing_ok=True)
 
 
 def latest_report(deployment_id: str) -> Path | None:
@@ -46,7 +59,7 @@ def latest_report(deployment_id: str) -> Path | None:
     folder = reports_dir(deployment_id)
     if (folder / LATEST).is_file():
         return folder / LATEST
-    saved = sorted(p for p in folder.glob("*.md") if p.name != LATEST) if folder.is_dir() else []
+    saved = _timestamped(folder)
     return saved[-1] if saved else None
 
 

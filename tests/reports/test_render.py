@@ -209,3 +209,15 @@ def test_a_destroyed_deployment_is_not_priced_from_an_old_assembly(state):
         stack.status = "MISSING"
     report = build_report(state, read_aws=False)
     assert report.cost is None and "not estimated" in report.cost_note
+
+
+def test_old_reports_are_pruned_to_the_newest_kept(state):
+    from datetime import timedelta
+
+    from hivemind.reports.store import REPORTS_KEPT, reports_dir
+
+    report = build_report(state, action="update", read_aws=False)
+    paths = [save_report(report, now=T0 + timedelta(minutes=i)) for i in range(REPORTS_KEPT + 3)]
+    kept = sorted(p for p in reports_dir(state.id).glob("*.md") if p.name != "latest.md")
+    assert kept == paths[3:]
+    assert latest_report(state.id).read_text() == paths[-1].read_text()
