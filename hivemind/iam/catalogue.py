@@ -36,15 +36,16 @@ def _with_everything(plan, stage: str):
 def derive() -> dict[str, list[str]]:
     """Synthesize the examples (checks off: only the templates matter) and collect their types."""
     from ..artifact.bootstrap import bootstrap_template
+    from ..errors import ReconError
     from ..recon import analyse_repo
     from ..render.builder import build_app
     from ..render.options import RenderOptions
 
     types: set[str] = set()
-    for example in sorted(p for p in EXAMPLES.iterdir() if (p / "hivemind.yaml").is_file() or p.is_dir()):
+    for example in sorted(p for p in EXAMPLES.iterdir() if p.is_dir()):
         try:
             plan = analyse_repo(example)
-        except Exception:  # not an app (examples/ci holds CI workflows)
+        except ReconError:  # not an app (examples/ci holds CI workflows)
             continue
         for stage in ("stage-1", "production"):
             with tempfile.TemporaryDirectory(prefix="hivemind-iam-") as out:

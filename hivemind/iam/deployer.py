@@ -1,7 +1,7 @@
 """The deployer's policy: exactly the AWS calls HiveMind makes (scan.py), each scoped.
 
-The actions come from the code; where each may act is this module's table (ACTION_SCOPES), so a
-new boto3 call without a scope stops the policy from being built (a test runs that) instead of
+The actions come from the code; where each may act is this module's table (`_rules`), so a new
+boto3 call without a scope stops the policy from being built (a test runs that) instead of
 silently landing on "*". Only the actions in ANY_RESOURCE get "*": AWS authorizes them on no
 particular resource, or HiveMind calls them to find resources it does not know yet.
 """
@@ -15,7 +15,7 @@ from ..state import remote
 from ..state.lease import LOCK_PREFIX
 from . import catalogue
 from .actions import actions_for
-from .document import Scope, actions_of, document, statement
+from .document import Scope, UnscopedActions, actions_of, document, statement
 from .execution import template_actions
 from .scan import ApiCall, ScanResult, scan
 
@@ -99,10 +99,6 @@ def code_actions(found: ScanResult) -> set[str]:
     return {a for call in found.calls for a in actions_for(call)}
 
 
-class UnscopedActions(Exception):
-    """Actions the code calls that the policy has no scope for (ACTION_SCOPES needs a row)."""
-
-
 def deployer_policy(scope: Scope, found: ScanResult | None = None) -> dict:
     """The deployer's policy for `scope`, from the calls found in HiveMind's code."""
     found = found if found is not None else scan()
@@ -110,7 +106,8 @@ def deployer_policy(scope: Scope, found: ScanResult | None = None) -> dict:
     actions = code_actions(found)
     unscoped = sorted(a for a in actions if a not in rules and a not in ANY_RESOURCE)
     if unscoped:
-        raise UnscopedActions(", ".join(unscoped))
+        raise UnscopedActions(f"the deployer's policy has no scope for {', '.join(unscoped)}: "
+                              "add a rule in hivemind/iam/deployer.py")
     grouped: dict[str, tuple[_Rule, set[str]]] = {}
     for action in sorted(actions - set(ANY_RESOURCE)):
         for rule in rules[action]:

@@ -4,11 +4,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from ..errors import HivemindError
 from ..render import names
 
 VERSION = "2012-10-17"
 # IAM quota: a customer managed policy holds at most 6,144 characters, whitespace not counted.
 MANAGED_POLICY_MAX_CHARS = 6144
+
+
+class UnscopedActions(HivemindError):
+    """Actions the code or the templates need that no scoping rule covers: a decision is missing
+    (where may this act?), so no policy is printed rather than one with a silent "*"."""
 
 
 @dataclass(frozen=True)

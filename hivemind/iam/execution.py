@@ -12,7 +12,7 @@ import fnmatch
 import functools
 
 from ..render import names
-from .document import Scope, document, statement
+from .document import Scope, UnscopedActions, document, statement
 
 HANDLERS = ("create", "read", "update", "delete")  # not "list": CloudFormation lists only for imports
 
@@ -61,7 +61,7 @@ def handler_permissions(resource_type: str, region: str = "us-east-1") -> tuple[
     schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(region, resource_type).schema
     handlers = schema.get("handlers") or {}
     if not handlers:
-        raise KeyError(f"{resource_type}: its provider schema lists no handler permissions")
+        raise UnscopedActions(f"{resource_type}: its provider schema lists no handler permissions")
     return tuple(sorted({p for h in HANDLERS for p in (handlers.get(h) or {}).get("permissions", [])}))
 
 
@@ -160,7 +160,8 @@ def execution_policy(resource_types: set[str] | list[str], scope: Scope) -> dict
             continue
         resources = _named_resources(prefix, scope)
         if resources is None:
-            raise KeyError(f"no scope for {prefix} actions ({', '.join(sorted(found))}): add one in hivemind/iam/execution.py")
+            raise UnscopedActions(f"the execution role has no scope for {prefix} actions "
+                                  f"({', '.join(sorted(found))}): add one in hivemind/iam/execution.py")
         condition = None
         if prefix == "kms":  # AWS-managed keys, used only through the services that encrypt with them
             condition = {"StringLike": {"kms:ViaService": [f"{s}.{scope.region}.amazonaws.com" for s in

@@ -93,5 +93,7 @@ def test_trust_policy_is_cloudformation_only():
 
 def test_a_type_without_a_scope_is_refused():
     # A new service in the templates must get a scope decision, never a silent "*".
-    with pytest.raises(KeyError, match="no scope for dynamodb"):
+    from hivemind.iam.document import UnscopedActions
+
+    with pytest.raises(UnscopedActions, match="no scope for dynamodb"):
         execution_policy(["AWS::DynamoDB::Table"], SCOPE)
