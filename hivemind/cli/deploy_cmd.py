@@ -33,11 +33,18 @@ def deploy(
     if stage_1 and production:
         raise HivemindError("choose one of --stage-1 and --production")
     stage = "stage-1" if stage_1 else "production" if production else None
+    from .fix_prompt import deployment_of, offer_fix, started_now
     from .lifecycle_cmd import _ui, print_lifecycle
 
-    result = run_deploy(repo, description=description, stage=stage, xray=xray, what_if=what_if, yes=yes,
-                        allow_replacement=allow_replacement, max_parallel=max_parallel, ui=_ui(as_json),
-                        wait_lock=wait_lock)
+    started = started_now()
+    try:
+        result = run_deploy(repo, description=description, stage=stage, xray=xray, what_if=what_if, yes=yes,
+                            allow_replacement=allow_replacement, max_parallel=max_parallel, ui=_ui(as_json),
+                            wait_lock=wait_lock)
+    except HivemindError as failed:  # the Medic's fix, offered in a terminal (else the error as it is)
+        print_lifecycle(offer_fix(failed, deployment_of(repo), started=started, repo=repo, yes=yes,
+                                  as_json=as_json), as_json)
+        return
     if as_json:
         print_lifecycle(result, True)
         if result.cancelled:

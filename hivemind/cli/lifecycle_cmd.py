@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
+from ..errors import HivemindError
 from .app import app, console, err_console
 from .ui import TerminalUI
 
@@ -65,10 +66,15 @@ def update(
 ) -> None:
     """Release a new version: blue-green by default (idle colour, verify, shift, retire)."""
     from ..workflows.update import update as run_update
+    from .fix_prompt import offer_fix, started_now
 
-    result = run_update(deployment_id, repo, rolling=rolling, canary=canary, bake=bake, keep_previous=keep_previous,
-                        strict_verify=strict_verify, what_if=what_if, yes=yes, allow_replacement=allow_replacement,
-                        ui=_ui(as_json), wait_lock=wait_lock)
+    started = started_now()
+    try:
+        result = run_update(deployment_id, repo, rolling=rolling, canary=canary, bake=bake,
+                            keep_previous=keep_previous, strict_verify=strict_verify, what_if=what_if, yes=yes,
+                            allow_replacement=allow_replacement, ui=_ui(as_json), wait_lock=wait_lock)
+    except HivemindError as failed:  # the Medic's fix, offered in a terminal (else the error as it is)
+        result = offer_fix(failed, deployment_id, started=started, repo=repo, yes=yes, as_json=as_json)
     print_lifecycle(result, as_json)
     _exit_for(result)
 
@@ -170,9 +176,17 @@ def upgrade(
 ) -> None:
     """Upgrade stage-1 to production in place (needs only the id and AWS credentials)."""
     from ..workflows.upgrade import upgrade as run_upgrade
+    from .fix_prompt import offer_fix, started_now
 
-    result = run_upgrade(deployment_id, to_production=to_production, bake=bake, what_if=what_if, yes=yes,
-                         allow_replacement=allow_replacement, certificate_arn=certificate_arn,
-                         http_only_reason=http_only_reason, ui=_ui(as_json), wait_lock=wait_lock)
+    def run():
+        return run_upgrade(deployment_id, to_production=to_production, bake=bake, what_if=what_if, yes=yes,
+                           allow_replacement=allow_replacement, certificate_arn=certificate_arn,
+                           http_only_reason=http_only_reason, ui=_ui(as_json), wait_lock=wait_lock)
+
+    started = started_now()
+    try:
+        result = run()
+    except HivemindError as failed:  # the Medic's fix, offered in a terminal (else the error as it is)
+        result = offer_fix(failed, deployment_id, started=started, yes=yes, as_json=as_json, rerun=run)
     print_lifecycle(result, as_json)
     _exit_for(result)

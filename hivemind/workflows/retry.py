@@ -20,7 +20,7 @@ MAX_RETRIES = 3
 
 
 def retry(deployment_id: str, repo: Path | None = None, *, yes: bool = False, ui: UserInterface | None = None,
-          tuning=None, **options):
+          tuning=None, fix_applied: bool = False, **options):
     from .deploy import deploy
     from .rollout import Tuning
     from .update import update
@@ -37,7 +37,7 @@ def retry(deployment_id: str, repo: Path | None = None, *, yes: bool = False, ui
         raise Refused(f"'{deployment_id}' failed {state.retry_count} retries; it needs a person: {summary}")
     repo = Path(repo or ".")
     patch = (state.diagnosis or {}).get("plan_patch")
-    if patch:
+    if patch and not fix_applied:  # fix_applied: the caller (the CLI's fix prompt) applied it with consent
         _apply_fix(deployment_id, repo, patch, yes=yes, ui=ui)
     with deployment_lock(deployment_id, region=state.region, command="retry"):
         state = load_state(deployment_id)
