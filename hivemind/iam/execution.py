@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import re
 
 from ..render import names
 from .document import Scope, UnscopedActions, document, statement
@@ -27,6 +28,22 @@ UNUSED_FEATURES = {
     "redshift": "Redshift log delivery", "redshift-serverless": "Redshift log delivery",
     "docdb-elastic": "DocumentDB elastic clusters",
 }
+
+# Handler actions that are not for HiveMind's templates: AWS::IAM::Policy can attach to users and
+# groups, HiveMind's attach to roles only.
+NOT_USED = frozenset({"iam:DeleteGroupPolicy", "iam:DeleteUserPolicy", "iam:GetGroupPolicy", "iam:GetUserPolicy",
+                      "iam:PutGroupPolicy", "iam:PutUserPolicy"})
+# An IAM action name is letters and digits (the S3 bucket's handler also lists "s3:REST.PUT.OBJECT",
+# which is no action).
+ACTION_NAME = re.compile(r"[a-z0-9-]+:[A-Za-z0-9]+\*?")
+
+# Non-read actions IAM authorizes on "*" only (no resource-level permission), whatever the service.
+NO_RESOURCE_LEVEL = frozenset({
+    "cloudwatch:GetMetricData", "secretsmanager:GetRandomPassword", "xray:GetSamplingRules",
+    # Log delivery (RDS/ElastiCache log exports, flow logs) and log resource policies.
+    "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
+    "logs:PutResourcePolicy", "logs:DeleteResourcePolicy",
+})
 
 # A handler's wildcard ("ec2:Describe*") is narrowed to the actions of that shape the handlers of
 # the same templates name explicitly, plus these, which the wildcard holders (the Auto Scaling
@@ -71,7 +88,7 @@ def template_actions(resource_types: set[str] | list[str]) -> set[str]:
     wildcards: set[str] = set()
     for resource_type in resource_types:
         for action in handler_permissions(resource_type):
-            if action.split(":")[0] in UNUSED_FEATURES:
+            if action.split(":")[0] in UNUSED_FEATURES or action in NOT_USED or not ACTION_NAME.fullmatch(action):
                 continue
             (wildcards if "*" in action else named).add(action)
     for pattern in wildcards:
@@ -145,10 +162,13 @@ GENERATED_IDS = frozenset({"ec2", "autoscaling", "elasticloadbalancing", "acm"})
 def execution_policy(resource_types: set[str] | list[str], scope: Scope) -> dict:
     actions = template_actions(resource_types)
     reads = {a for a in actions if a.split(":")[1].startswith(READ_PREFIXES)}
+    anywhere = actions & NO_RESOURCE_LEVEL
     by_prefix: dict[str, set[str]] = {}
-    for action in actions - reads:
+    for action in actions - reads - anywhere:
         by_prefix.setdefault(action.split(":")[0], set()).add(action)
     statements = [statement("ReadMetadata", reads, "*")] if reads else []
+    if anywhere:
+        statements.append(statement("NoResourceLevel", anywhere, "*"))
     for prefix, found in sorted(by_prefix.items()):
         sid = "".join(part.capitalize() for part in prefix.split("-"))
         if prefix in GENERATED_IDS:

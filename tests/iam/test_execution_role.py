@@ -7,7 +7,7 @@ import pytest
 from hivemind.iam import catalogue
 from hivemind.iam.document import Scope, actions_of, shape_errors
 from hivemind.iam.execution import (
-    TAG_GUARDED, UNUSED_FEATURES, execution_policy, handler_permissions, template_actions, trust_policy,
+    NO_RESOURCE_LEVEL, TAG_GUARDED, UNUSED_FEATURES, execution_policy, handler_permissions, template_actions, trust_policy,
 )
 
 SCOPE = Scope("shop", "us-east-1", "123456789012")
@@ -39,6 +39,9 @@ def test_no_wildcard_action_and_unused_features_dropped(policy):
     actions = actions_of(policy)
     assert not [a for a in actions if "*" in a]
     assert not [a for a in actions if a.split(":")[0] in UNUSED_FEATURES]
+    assert "s3:REST.PUT.OBJECT" not in actions and "iam:PutUserPolicy" not in actions  # not IAM / not used
+    (anywhere,) = _with(policy, "secretsmanager:GetRandomPassword")
+    assert anywhere["Resource"] == "*"
     assert shape_errors(policy) == []
     # The Auto Scaling group's handler asks for ec2:Describe*; it is narrowed, not granted whole.
     assert "ec2:DescribeLaunchTemplateVersions" in actions and "ec2:DescribeVpnConnections" not in actions
@@ -76,7 +79,8 @@ def test_named_resources_are_the_deployments(policy):
         if stmt["Resource"] == "*" and "Condition" not in stmt:
             services = {a.split(":")[0] for a in stmt["Action"]}
             reads = all(a.split(":")[1].startswith(("Describe", "List")) for a in stmt["Action"])
-            assert reads or services <= {"ec2", "autoscaling", "elasticloadbalancing", "acm"}, stmt["Sid"]
+            assert reads or set(stmt["Action"]) <= NO_RESOURCE_LEVEL or services <= {
+                "ec2", "autoscaling", "elasticloadbalancing", "acm"}, stmt["Sid"]
 
 
 def test_any_deployment_requires_the_tag_to_exist():
