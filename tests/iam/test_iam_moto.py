@@ -79,3 +79,23 @@ def test_change_sets_carry_the_execution_role(aws, monkeypatch):
     preview = create_change_set(api, StackSpec("shop-network", template), ctx)
     assert preview.change_set_id
     assert "RoleARN" not in api.describe_stack("shop-network")
+
+
+def test_a_deploy_with_the_role_runs_every_stack_as_it(aws, repo, cli, monkeypatch):
+    """The whole path: create the role from `iam-policy ID`'s documents, export its ARN, deploy."""
+    from hivemind.render.names import all_stack_names
+
+    name = "express-postgres"  # the `repo` fixture's plan name
+    iam = boto3.client("iam", region_name="us-east-1")
+    trust = policies(Scope(name, "us-east-1", "123456789012"))["execution_role"]["trust"]
+    role_arn = iam.create_role(RoleName=f"hivemind-{name}-cfn-exec",
+                               AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    monkeypatch.setenv("HIVEMIND_CFN_ROLE_ARN", role_arn)
+    code, out, err = cli("deploy", str(repo), "--stage-1", "--yes")
+    assert code == 0, err
+    cfn = boto3.client("cloudformation", region_name="us-east-1")
+    deployed = {s["StackName"]: s.get("RoleARN") for s in cfn.describe_stacks()["Stacks"]
+                if s["StackName"] in all_stack_names(name)}
+    assert deployed and set(deployed.values()) == {role_arn}, deployed
+    # The bootstrap stack is created with the deployer's own rights (its statement in the policy).
+    assert "RoleARN" not in cfn.describe_stacks(StackName="hivemind-bootstrap")["Stacks"][0]
