@@ -200,7 +200,7 @@ class _Scanner:
         """Bind parameters, self attributes and return values until nothing changes."""
         every = [f for fns in self.functions.values() for f in fns]
         for _ in range(20):
-            before = _snapshot(self.bindings, self.returns, self.attrs)
+            before = self._facts()
             for fn in every:
                 env = self._env(fn)
                 for node in fn.nodes:
@@ -210,8 +210,13 @@ class _Scanner:
                             self.returns.setdefault(fn.node.name, set()).update(services)
                     if isinstance(node, ast.Call):
                         self._bind_arguments(node, env, fn.cls)
-            if _snapshot(self.bindings, self.returns, self.attrs) == before:
+            if self._facts() == before:
                 return
+
+    def _facts(self) -> int:
+        """How many (name, service) facts are known: they only grow, so equal means done."""
+        maps = [*self.bindings.values(), self.returns, *self.attrs.values()]
+        return sum(len(services) for m in maps for services in m.values())
 
     def _bind_arguments(self, call: ast.Call, env: dict[str, set[str]], cls: str | None) -> None:
         for callee in self._callees(call):
@@ -308,11 +313,6 @@ def _own_nodes(scope: ast.AST):
             continue
         yield node
         stack.extend(ast.iter_child_nodes(node))
-
-
-def _snapshot(*maps) -> str:
-    return repr([{k: sorted(map(str, v)) if isinstance(v, set) else sorted((a, sorted(b)) for a, b in v.items())
-                  for k, v in m.items()} for m in maps])
 
 
 def _relative(path: Path) -> str:
