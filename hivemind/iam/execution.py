@@ -31,8 +31,16 @@ UNUSED_FEATURES = {
 
 # Handler actions that are not for HiveMind's templates: AWS::IAM::Policy can attach to users and
 # groups, HiveMind's attach to roles only.
+# The S3 bucket's handler also lists API operation names that are no IAM action; IAM authorizes
+# them with the Put* action the handler lists too (DeleteBucketCors -> s3:PutBucketCORS, ...).
 NOT_USED = frozenset({"iam:DeleteGroupPolicy", "iam:DeleteUserPolicy", "iam:GetGroupPolicy", "iam:GetUserPolicy",
-                      "iam:PutGroupPolicy", "iam:PutUserPolicy"})
+                      "iam:PutGroupPolicy", "iam:PutUserPolicy",
+                      "s3:DeleteBucketAnalyticsConfiguration", "s3:DeleteBucketCors", "s3:DeleteBucketEncryption",
+                      "s3:DeleteBucketLifecycle", "s3:DeleteBucketMetricsConfiguration", "s3:DeleteBucketReplication",
+                      "s3:PutBucketReplication", "s3:PutObjectLockConfiguration",
+                      # Cross-region replication of automated backups: HiveMind's databases set none.
+                      "rds:StartDBInstanceAutomatedBackupsReplication",
+                      "rds:StopDBInstanceAutomatedBackupsReplication"})
 # An IAM action name is letters and digits (the S3 bucket's handler also lists "s3:REST.PUT.OBJECT",
 # which is no action).
 ACTION_NAME = re.compile(r"[a-z0-9-]+:[A-Za-z0-9]+\*?")
@@ -40,6 +48,7 @@ ACTION_NAME = re.compile(r"[a-z0-9-]+:[A-Za-z0-9]+\*?")
 # Non-read actions IAM authorizes on "*" only (no resource-level permission), whatever the service.
 NO_RESOURCE_LEVEL = frozenset({
     "cloudwatch:GetMetricData", "secretsmanager:GetRandomPassword", "xray:GetSamplingRules",
+    "sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes", "sns:Unsubscribe",  # subscriptions
     # Log delivery (RDS/ElastiCache log exports, flow logs) and log resource policies.
     "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
     "logs:PutResourcePolicy", "logs:DeleteResourcePolicy",
@@ -130,13 +139,15 @@ def _named_resources(prefix: str, scope: Scope) -> list[str] | None:
                 scope.arn("logs", f"log-group:{d}-*"), scope.arn("logs", f"log-group:{d}-*:*"),
                 scope.arn("logs", f"log-group:/aws/rds/instance/{names.database_identifier(d)}*")]
     if prefix == "rds":
-        return [scope.arn("rds", f"*:{d}-*"),
+        return [scope.arn("rds", f"{kind}:{d}-*") for kind in ("db", "subgrp", "pg", "snapshot")] + [
                 # A database without its own groups uses the engine's default ones.
                 scope.arn("rds", "og:default:*"), scope.arn("rds", "pg:default.*")]
     if prefix == "elasticache":
+        # The replication group's id may be the deployment's id cut and hashed (names.cache_group_id).
         base = names.cache_group_id(d).removesuffix("-redis") if scope.deployment else "*"
-        return [scope.arn("elasticache", f"*:{base}*"), scope.arn("elasticache", f"*:{d}-*"),
-                scope.arn("elasticache", "parametergroup:default.*"), scope.arn("elasticache", "user:default")]
+        return [scope.arn("elasticache", f"{kind}:{base}*") for kind in ("replicationgroup", "cluster", "snapshot")] + [
+                scope.arn("elasticache", f"subnetgroup:{d}-*"), scope.arn("elasticache", "parametergroup:default.*"),
+                scope.arn("elasticache", "user:default")]
     if prefix == "cloudwatch":
         return [scope.arn("cloudwatch", f"alarm:{d}-*"),
                 scope.arn("cloudwatch", f"dashboard/{names.dashboard_name(d)}", region=False)]

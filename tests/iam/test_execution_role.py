@@ -69,7 +69,8 @@ def test_named_resources_are_the_deployments(policy):
     (secrets,) = _with(policy, "secretsmanager:CreateSecret")
     assert secrets["Resource"] == ["arn:aws:secretsmanager:us-east-1:123456789012:secret:hivemind/shop/db-*"]
     (rds,) = _with(policy, "rds:CreateDBInstance")
-    assert "arn:aws:rds:us-east-1:123456789012:*:shop-*" in rds["Resource"]
+    assert {"arn:aws:rds:us-east-1:123456789012:db:shop-*",
+            "arn:aws:rds:us-east-1:123456789012:subgrp:shop-*"} <= set(rds["Resource"])
     # Deleting generated-id resources needs the deployment's tag.
     (vpc_delete,) = _with(policy, "ec2:DeleteVpc")
     assert vpc_delete["Condition"] == {"StringEquals": {"aws:ResourceTag/hivemind:deployment": "shop"}}
