@@ -342,7 +342,7 @@ def _name_conflict(ctx: Context, m: re.Match) -> Finding:
     name = None
     for pattern in _NAME_PATTERNS:
         name = _first(pattern, ctx.message)
-        if name and name.lower() not in ("resource", "stack", "it", "already"):
+        if name and name.lower() not in ("resource", "stack", "it", "already", "instance", "name"):
             break
         name = None
     rtype = ctx.resource_type or _first(r"Resource of type '([\w:]+)'", ctx.message) or ""
@@ -407,10 +407,10 @@ def _custom_resource(ctx: Context, m: re.Match) -> Finding:
 
 
 def _iam_propagation(ctx: Context, m: re.Match) -> Finding:
-    role = _first(r"(?i)iam role (\S+)", ctx.message)
+    role = _first(r"(?i)iam role (\S+)", ctx.message) or _first(r"\((\S+)\) for parameter iamInstanceProfile", ctx.message)
     return Finding(
-        root_cause=f"IAM role {role or ''} was created moments before and IAM had not propagated it yet (or it was "
-                   "deleted)",
+        root_cause=f"IAM role or instance profile {role or ''} was created moments before and IAM had not propagated "
+                   "it yet (or it was deleted)",
         fix="Retry (IAM is eventually consistent); if it recurs, make the resource depend on the role.")
 
 
@@ -611,6 +611,14 @@ def _bad_region(message: str) -> str | None:
     return None
 
 
+def _task_network(ctx: Context, m: re.Match) -> Finding:
+    return Finding(
+        root_cause="the task cannot reach AWS from its subnets (ECR, Secrets Manager or SSM): no route to the internet "
+                   "or the service's VPC endpoint",
+        fix="Give the private subnets a NAT gateway route, or add VPC endpoints for ECR (api, dkr), S3, Secrets Manager "
+            "and SSM; a public subnet needs a public IP on the task.")
+
+
 def _network(ctx: Context, m: re.Match) -> Finding:
     host = _first(r"(https?://[^\s\"'`]+|[\w.-]+\.amazonaws\.com)", ctx.message)
     region = _bad_region(ctx.message)
@@ -685,18 +693,23 @@ RULES: tuple[Rule, ...] = (
     Rule("capacity.insufficient", "capacity", "sometimes",
          "https://repost.aws/knowledge-center/ec2-insufficient-capacity-errors",
          (r"Insufficient\w*Capacity", _I + r"insufficient capacity|do not have sufficient [\w.]+ capacity|"
-          r"with sufficient capacity|not enough capacity"), _capacity),
+          r"with sufficient capacity|not enough capacity|capacity is (?:currently )?(?:unavailable|not available)"),
+         _capacity),
     Rule("capacity.unsupported-type", "capacity", False,
          "https://repost.aws/knowledge-center/ec2-instance-type-not-supported-az-error",
-         (_I + r"is not supported in your requested availability zone|requested configuration is currently not supported",
+         (_I + r"is not supported in (?:your|the) requested availability zone|"
+          r"requested configuration is currently not supported",
           r"InvalidFleetConfiguration|Unsupported - |Error Code: Unsupported|api error Unsupported|\(Unsupported\)",
           _I + r"rds does not support creating a db instance with the following combination|"
           r"(?:db ?instance ?class|node type|instance type)[^.]*(?:is not supported|not available|is not offered)"),
          _unsupported_type),
 
+    Rule("network.task-network", "network", False,
+         "https://repost.aws/knowledge-center/ecs-fargate-pull-container-error",
+         (_I + r"check your (?:task )?network configuration|connection issue between the task and",), _task_network),
     Rule("network.unreachable", "network", "sometimes", "https://docs.aws.amazon.com/general/latest/gr/rande.html",
-         (_I + r"could not connect to the endpoint|connect(?:ion)? timeout|read timeout|socket hang up|econnreset|"
-          r"etimedout|econnrefused|enotfound|eai_again|getaddrinfo|inaccessible host|connection reset|"
+         (_I + r"could not connect to the endpoint|connect(?:ion)? timeout|read timeout|socket hang up|\beconnreset\b|"
+          r"\betimedout\b|\beconnrefused\b|\benotfound\b|\beai_again\b|getaddrinfo|inaccessible host|connection reset|"
           r"connection refused|timed out without establishing|name or service not known|endpointconnectionerror|"
           r"networkingerror|temporary failure in name resolution|max retries exceeded with url|socket timed out|"
           r"with an html page, not an aws response|connection was closed before|connection aborted",),
@@ -772,7 +785,7 @@ RULES: tuple[Rule, ...] = (
          (r"InvalidGroup\.NotFound", _I + r"security group '?sg-\w+'? does not exist"), _sg_missing),
     Rule("notfound.iam-propagation", "not_found", "sometimes",
          "https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency",
-         (_I + r"\biam role \S+ (?:doesn't|does not) exist",), _iam_propagation),
+         (_I + r"\biam role \S+ (?:doesn't|does not) exist|invalid iam instance profile",), _iam_propagation),
     Rule("config.template", "invalid_config", False,
          "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-anatomy.html",
          (r"Template format error|Template error|Unresolved resource dependencies|Invalid template",), _template),

@@ -64,6 +64,14 @@ def _generic(category: str, what: str, fix: str):
     return explain
 
 
+def _quota(ctx: Context, m: re.Match) -> Finding:
+    finding = rules._quota(ctx, m)
+    if re.search(r"(?i)simultaneous|concurrent(?:ly)? (?:operations?|requests?|updates?)", ctx.message):
+        # a limit on operations at once, not on resources: the next attempt may pass, fewer at once always does
+        finding.retry = "sometimes"
+    return finding
+
+
 def _addresses(ctx: Context, m: re.Match) -> Finding:
     subnet = rules._first(r"(subnet-[0-9a-f]+)", ctx.message)
     return Finding(root_cause=f"the subnet{' ' + subnet if subnet else ''} has no free IP addresses left for new "
@@ -79,9 +87,11 @@ def _sig(id_: str, category: str, source: str, patterns: tuple[str, ...], explai
 GENERIC: tuple[Rule, ...] = (
     _sig("generic.stack-state", "stack_state",
          "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/view-stack-events.html",
-         # a stack status named as the stack's (or change set's) state, in a text about a stack or change set
-         (r"(?is)^(?=.*\b(?:stacks?|change ?sets?)\b).*?(?:\b(?:is|in|status|state)[: ]+(?:the )?|expected path: \")"
-          r"[A-Z]+(?:_[A-Z]+)*_(?:IN_PROGRESS|COMPLETE|FAILED)\b",
+         # a stack status named as the state that refuses the operation ("... can not be updated", "cannot be
+         # deleted while in ..."), in a text about a stack or change set; a waiter that met a terminal status
+         (r"(?is)^(?=.*\b(?:stacks?|change ?sets?)\b)(?=.*\b(?:can ?not|cannot|can't|while in)\b).*?"
+          r"\b(?:is|in|status|state)[: ]+(?:the )?[A-Z]+(?:_[A-Z]+)*_(?:IN_PROGRESS|COMPLETE|FAILED)\b",
+          r"expected path: \"[A-Z]+(?:_[A-Z]+)*_(?:COMPLETE|FAILED)\"",
           r"(?i)\bchange ?set\b[^.]*\bcurrently in progress|InvalidChangeSetStatus|another operation is in progress"),
          _stack_state),
     _sig("generic.kms", "kms", "https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html",
@@ -110,14 +120,14 @@ GENERIC: tuple[Rule, ...] = (
          rules._throttled),
     _sig("generic.quota", "quota", rules.CFN_TROUBLESHOOTING + "#troubleshooting-errors-limit-exceeded",
          (r"\w*LimitExceeded\w*|\w*QuotaExceeded\w*|TooMany\w+",
-          _I + r"\bquotas?\b|maximum number of|service limit|account[- ]level limit|limit of \d+|"
+          _I + r"\bquotas?\b|maximum number of|service limit|account[- ]level limit|limit of \d+|limit exceeded|"
           r"account'?s\b[^.]*\b(?:minimum|maximum) value|exceeds? (?:the |your )?(?:\w+ )?(?:limit|maximum)"),
-         rules._quota),
+         _quota),
     _sig("generic.name-conflict", "name_conflict",
          "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html",
          (r"\w*AlreadyExists\w*|Duplicate\w*|\w*Conflict(?:Exception)?\b(?<!DeleteConflict)",
           _I + r"already (?:exists|exported|in use|been taken|taken|registered|associated|owned)|name is taken|"
-          r"(?:is|are) not unique|must be unique"),
+          r"(?:is|are) not unique|must be unique|exists with the same name"),
          rules._name_conflict),
     _sig("generic.dependency", "dependency",
          "https://repost.aws/knowledge-center/troubleshoot-dependency-error-delete-vpc",
@@ -133,7 +143,7 @@ GENERIC: tuple[Rule, ...] = (
     _sig("generic.network", "network", "https://docs.aws.amazon.com/general/latest/gr/rande.html",
          (_I + r"could not connect|unable to connect|connect(?:ion)? (?:timed out|timeout|refused|reset|closed|error)|"
           r"network (?:is )?unreachable|no route to host|dns (?:resolution|lookup)|name resolution|\beconn\w+|\benotfound\b|"
-          r"\betimedout\b",),
+          r"\betimedout\b|i/o timeout|dial tcp|connection issue",),
          rules._network),
     _sig("generic.health-timeout", "health_timeout", rules.CFN_TROUBLESHOOTING,
          (_I + r"did not stabili[sz]e|failed to stabili[sz]e|timed out|time ?out|did not receive (?:a )?response|"
@@ -154,6 +164,7 @@ GENERIC: tuple[Rule, ...] = (
           _I + r"properties validation failed|model validation failed|encountered unsupported property|"
           r"is not (?:a )?valid|invalid (?:value|parameter|input)|must (?:be|have|contain|specify|not)|"
           r"\bdeprecated\b|no longer supported|does(?:n't| not) (?:support|meet)|not supported|unsupported|"
-          r"please (?:add|select|choose|specify|use) |is required|required key|cannot be (?:empty|null)"),
+          r"please (?:add|select|choose|specify|use) |is required|required key|cannot be (?:empty|null)|"
+          r"(?:needs?|has) to be specified|must be specified|exactly one of"),
          rules._invalid_value),
 )
