@@ -76,6 +76,7 @@ def environment() -> list[tuple[str, str, str]]:
     from ..deploy import cfn, changeset, engine
     from ..state import lease
     from ..workflows import destroy
+    from . import fix_prompt
 
     return [
         ("AWS_PROFILE", "", "Credentials profile (an SSO or assume-role profile); any boto3 credential source works."),
@@ -96,6 +97,8 @@ def environment() -> list[tuple[str, str, str]]:
         ("HIVEMIND_STALL_NOTICE", f"`{engine.DEFAULT_STALL_NOTICE:g}`",
          "Seconds without a new stack event before the progress display says so."),
         (destroy.CONFIRM_ENV, "", "`destroy --skip-final-snapshot --yes`: the id, typed ahead (CI)."),
+        (fix_prompt.INTERACTIVE_ENV, "(stdin is a terminal)",
+         "`1` or `0`: whether a person can answer prompts such as the fix prompt after a failed deploy."),
         ("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "", "`20` silences the jsii runtime's Node 20 banner."),
     ]
 
