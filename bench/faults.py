@@ -76,12 +76,15 @@ COMMANDS: dict[str, Command] = {
     # Not a CLI command: take and release the deployment's lease, as every changing command does.
     # (The first one in a fresh account bootstraps the region: a CDK synth and a stack create.)
     "lock": Command(["-c", _LOCK_SNIPPET]),
-    # The lifecycle, on go-api; each setup starts from a fresh account (see Bench.setup_*).
+    # The lifecycle, on go-api; each setup puts it where the command needs it (see Bench).
     "deploy first": Command(["deploy", "{repo}", "--stage-1", "--yes"], APP, lambda b: b.setup_fresh()),
-    "deploy no-op": Command(["deploy", "{repo}", "--stage-1", "--yes"], APP, lambda b: b.setup_deployed()),
-    "update": Command(["update", APP, "{repo}", "--bake", "0", "--yes"], APP, lambda b: b.setup_changed()),
-    "rollback": Command(["rollback", APP, "--yes"], APP, lambda b: b.setup_two_releases()),
-    "destroy": Command(["destroy", APP, "--yes"], APP, lambda b: b.setup_deployed()),
+    "deploy no-op": Command(["deploy", "{repo}", "--stage-1", "--yes"], APP,
+                            lambda b: b.setup_deployed(1, released=True)),
+    # --keep-previous: the colour that ran v1 stays, so the rollback row can start where this one ends.
+    "update": Command(["update", APP, "{repo}", "--bake", "0", "--keep-previous", "--yes"], APP,
+                      lambda b: b.setup_changed()),
+    "rollback": Command(["rollback", APP, "--yes"], APP, lambda b: b.setup_deployed(2)),
+    "destroy": Command(["destroy", APP, "--yes"], APP, lambda b: b.setup_any_deployed()),
 }
 
 
@@ -132,7 +135,12 @@ def _seed(moto_endpoint: str) -> None:
 class Bench:
     """The moto account, this machine's HIVEMIND_HOME and go-api's repository, with the setups that
     put go-api where a lifecycle row needs it. Setups run in this process, straight on moto (the
-    proxy is not in the way), with moto-speed polling."""
+    proxy is not in the way), with moto-speed polling.
+
+    A setup first checks whether go-api already stands as needed (the previous row left it so:
+    state completed or rolled back here and in SSM, every stack complete, no lease held, the
+    colours the row needs); only otherwise does it rebuild from a fresh account. A fault's wreckage
+    is therefore never a row's starting point, and a clean run is not redeployed for every row."""
 
     FAST = {"waiter_delays": (0.01, 0.01), "poll_interval": 0.01}
 
@@ -140,6 +148,7 @@ class Bench:
         self.moto, self.home = moto_endpoint, home
         self.repo = home.parent / f"{home.name}-repo" / APP
         self._changes = 0
+        self._unreleased = False  # the repo holds a change no release carries yet
 
     def setup_fresh(self) -> None:
         """An account with orders-api seeded and no go-api anywhere (AWS, home, repo)."""
@@ -148,34 +157,64 @@ class Bench:
             shutil.rmtree(child) if child.is_dir() else child.unlink()
         shutil.rmtree(self.repo, ignore_errors=True)
         shutil.copytree(ROOT / "examples" / APP, self.repo)
+        self._unreleased = False
         _seed(self.moto)
 
-    def setup_deployed(self) -> None:
-        from hivemind.workflows.deploy import deploy
-        from hivemind.workflows.ui import QuietUI
+    def standing(self, colours: int) -> bool:
+        """go-api stands, truthfully recorded, with `colours` colour stacks and nobody holding its lock."""
+        import boto3
 
+        from hivemind.state import load_state
+        from hivemind.state.lease import live_lease
+
+        try:
+            state = load_state(APP)
+            head = json.loads(boto3.client("ssm", region_name=REGION).get_parameter(
+                Name=f"/hivemind/deployments/{APP}/state")["Parameter"]["Value"])
+        except Exception:
+            return False
+        settled = {"completed", "rolled_back"}
+        if state.status.value not in settled or head["summary"]["status"] not in settled \
+                or len(state.colors) != colours or live_lease(APP, REGION) is not None:
+            return False
+        stacks = [s["StackStatus"] for s in boto3.client("cloudformation", region_name=REGION).describe_stacks()["Stacks"]
+                  if s["StackName"].startswith(APP + "-") and s["StackStatus"] != "DELETE_COMPLETE"]
+        return len(stacks) == 3 + colours and all(s in ("CREATE_COMPLETE", "UPDATE_COMPLETE") for s in stacks)
+
+    def setup_deployed(self, colours: int = 1, *, released: bool = False) -> None:
+        """go-api deployed with `colours` colour stacks standing (2: v2 on one, v1 kept on the other);
+        `released`: and no unreleased change in the repo (a deploy is then a no-op)."""
+        from hivemind.workflows.deploy import deploy
+        from hivemind.workflows.rollout import Tuning
+        from hivemind.workflows.ui import QuietUI
+        from hivemind.workflows.update import update
+
+        if self.standing(colours) and not (released and self._unreleased):
+            return
         self.setup_fresh()
         deploy(self.repo, stage="stage-1", yes=True, ui=QuietUI(), **self.FAST)
+        if colours == 2:
+            self.change_code()
+            update(APP, self.repo, bake=0, keep_previous=True, yes=True, tuning=Tuning(4, (0.01, 0.01), 0.01),
+                   healthy_timeout=2, ui=QuietUI())
+        self._unreleased = False
 
     def change_code(self) -> None:
         self._changes += 1
         main_go = self.repo / "main.go"
         main_go.write_text(main_go.read_text() + f"\n// change {self._changes}\n")
+        self._unreleased = True
 
     def setup_changed(self) -> None:
         """Deployed, and the code changed since: an update has something to release."""
-        self.setup_deployed()
+        if not self.standing(2):  # v1 and v2 standing is as good a start for an update as v1 alone
+            self.setup_deployed(1)
         self.change_code()
 
-    def setup_two_releases(self) -> None:
-        """v1 on blue, v2 on green with blue kept: a rollback is one edge change set."""
-        from hivemind.workflows.rollout import Tuning
-        from hivemind.workflows.ui import QuietUI
-        from hivemind.workflows.update import update
-
-        self.setup_changed()
-        update(APP, self.repo, bake=0, keep_previous=True, yes=True, tuning=Tuning(4, (0.01, 0.01), 0.01),
-               healthy_timeout=2, ui=QuietUI())
+    def setup_any_deployed(self) -> None:
+        """go-api deployed, with one colour standing or two."""
+        if not self.standing(2):
+            self.setup_deployed(1)
 
 
 def main() -> int:
@@ -222,6 +261,7 @@ def main() -> int:
         for fault in faults:
             for name in commands:
                 command = COMMANDS[name]
+                setup_started = time.monotonic()
                 if command.setup is not None:
                     try:
                         command.setup(bench)
@@ -229,6 +269,7 @@ def main() -> int:
                         print(f"{fault:<13} {name:<14} SETUP FAILED: {exc.__class__.__name__}: {str(exc)[:120]}",
                               flush=True)
                         continue
+                setup_s = time.monotonic() - setup_started
                 argv = [arg.format(repo=bench.repo) for arg in command.argv]
                 argv = [sys.executable, *argv] if argv[0] == "-c" else [sys.executable, "-m", "hivemind", *argv]
                 proxy.configure(**FAULTS[fault])
@@ -243,7 +284,7 @@ def main() -> int:
                 stats = proxy.stats()
                 proxy.clear()
                 print(row(fault, name, code, elapsed, _state_after(moto_endpoint, home, command.deployment),
-                          stats, err), flush=True)
+                          stats, err) + (f" [setup {setup_s:.0f} s]" if command.setup else ""), flush=True)
     finally:
         proxy.stop()
         server.stop()
