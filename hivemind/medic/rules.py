@@ -621,7 +621,7 @@ def _task_network(ctx: Context, m: re.Match) -> Finding:
 
 def _network(ctx: Context, m: re.Match) -> Finding:
     host = _first(r"(https?://[^\s\"'`]+|[\w.-]+\.amazonaws\.com)", ctx.message)
-    region = _bad_region(ctx.message)
+    region = "" if re.search(r"[a-z0-9]\.\.amazonaws", ctx.message) else _bad_region(ctx.message)
     if region is not None:
         return Finding(
             root_cause=f"the endpoint {host or ''} names region '{region}', which is not an AWS region (a typo, or an "
@@ -646,6 +646,7 @@ RULES: tuple[Rule, ...] = (
     Rule("permission.iam-action", "permission", False,
          CFN_TROUBLESHOOTING + "#troubleshooting-errors-insufficient-iam-permissions",
          (_I + r"no identity-based policy allows|don't have the [\w:*]+ permission|permissions error performing|"
+          r"not authori[sz]ed to perform:? kms:|"
           r"unauthorized ?tagging ?operation|role defined for the function cannot be assumed",), _permission),
     Rule("kms.key-policy-lockout", "kms", False,
          "https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#prevent-unmanageable-key",
@@ -654,7 +655,9 @@ RULES: tuple[Rule, ...] = (
          (r"KMSInvalidStateException|\bDisabledException|KMS key [^.]*(?:is disabled|pending deletion)",
           r":kms:[^\s]+ (?:is disabled|is pending deletion)"), _kms_state),
     Rule("kms.access", "kms", False, "https://docs.aws.amazon.com/kms/latest/developerguide/control-access.html",
-         (r"\bkms:\w+", _I + r"customer master key|\bKMS\b|\bKms\b|KMSAccessDenied|ciphertext refers to"), _kms_access),
+         (r"\bkms:\w+", _I + r"customer master key|\bKMS\b|\bKms\b|KMSAccessDenied|ciphertext refers to|"
+          # Lambda encrypts environment variables with KMS: this is the key's (or its grant's) failure
+          r"unable to configure access to your environment variables"), _kms_access),
 
     Rule("stack.update-rollback-failed", "stack_state", False,
          CFN_TROUBLESHOOTING + "#troubleshooting-errors-update-rollback-failed",
@@ -712,12 +715,12 @@ RULES: tuple[Rule, ...] = (
           r"\betimedout\b|\beconnrefused\b|\benotfound\b|\beai_again\b|getaddrinfo|inaccessible host|connection reset|"
           r"connection refused|timed out without establishing|name or service not known|endpointconnectionerror|"
           r"networkingerror|temporary failure in name resolution|max retries exceeded with url|socket timed out|"
-          r"with an html page, not an aws response|connection was closed before|connection aborted",),
+          r"with an html page, not an aws response|connection was closed before|connection aborted|invalid endpoint",),
          _network),
 
     Rule("throttling.rate-exceeded", "throttling", True,
          "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/throttling.html",
-         (_I + r"rate exceeded|\bthrottl(?:ed|ing)\b|too ?many ?requests|SlowDown",
+         (_I + r"rate exceeded|\bthrottl(?:ed|ing)\b|too ?many ?requests|SlowDown|request limit exceeded",
           r"RequestLimitExceeded|ThrottlingException|Status Code: 429\b"), _throttled),
     Rule("throttling.transient-5xx", "throttling", True,
          "https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html",
@@ -767,7 +770,8 @@ RULES: tuple[Rule, ...] = (
          _property_validation),
     Rule("notfound.service-linked-role", "not_found", False,
          "https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html",
-         (_I + r"service[- ]linked role[^.]*(?:exists|does not exist|not found)|unable to assume the service linked role",),
+         (_I + r"service[- ]linked role[^.]*(?:exists|does not exist|not found)|unable to assume the service linked role|"
+          r"must (?:enable|create) a service[- ]linked role|ServiceLinkedRoleNotFound",),
          _service_linked_role),
     Rule("notfound.ami", "not_found", False,
          "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html",

@@ -64,6 +64,13 @@ def _generic(category: str, what: str, fix: str):
     return explain
 
 
+def _capacity(ctx: Context, m: re.Match) -> Finding:
+    finding = rules._capacity(ctx, m)
+    if re.search(r"(?i)unavailable in this region|choose another zone", ctx.message):
+        finding.retry = False  # the zone does not offer it at all: the same request fails again
+    return finding
+
+
 def _quota(ctx: Context, m: re.Match) -> Finding:
     finding = rules._quota(ctx, m)
     if re.search(r"(?i)simultaneous|concurrent(?:ly)? (?:operations?|requests?|updates?)", ctx.message):
@@ -109,8 +116,8 @@ GENERIC: tuple[Rule, ...] = (
     _sig("generic.capacity", "capacity", "https://repost.aws/knowledge-center/ec2-insufficient-capacity-errors",
          (r"Insufficient\w*Capacity",
           _I + r"insufficient (?:\w+ )?capacity|not enough capacity|sufficient capacity|capacity (?:is )?(?:not )?"
-          r"(?:available|unavailable)|out of capacity"),
-         rules._capacity),
+          r"(?:available|unavailable)|out of capacity|\bzones?\b[^.]{0,80}\b(?:is|are) unavailable in this region"),
+         _capacity),
     _sig("generic.throttling", "throttling", "https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html",
          (r"Throttl\w*|RequestLimitExceeded|TooManyRequests\w*|SlowDown|PriorRequestNotComplete|"
           r"InternalFailure|Internal ?Error|InternalServerError|ServiceUnavailable\w*|ServerException|"
@@ -121,7 +128,8 @@ GENERIC: tuple[Rule, ...] = (
     _sig("generic.quota", "quota", rules.CFN_TROUBLESHOOTING + "#troubleshooting-errors-limit-exceeded",
          (r"\w*LimitExceeded\w*|\w*QuotaExceeded\w*|TooMany\w+",
           _I + r"\bquotas?\b|maximum number of|service limit|account[- ]level limit|limit of \d+|limit exceeded|"
-          r"account'?s\b[^.]*\b(?:minimum|maximum) value|exceeds? (?:the |your )?(?:\w+ )?(?:limit|maximum)"),
+          r"account'?s\b[^.]*\b(?:minimum|maximum) value|exceeds? (?:the |your )?(?:\w+ )?(?:limit|maximum)|"
+          r"size must be smaller than|exceeds? the maximum (?:allowed )?size|size limit"),
          _quota),
     _sig("generic.name-conflict", "name_conflict",
          "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html",
@@ -131,7 +139,8 @@ GENERIC: tuple[Rule, ...] = (
          rules._name_conflict),
     _sig("generic.dependency", "dependency",
          "https://repost.aws/knowledge-center/troubleshoot-dependency-error-delete-vpc",
-         (r"DependencyViolation|ResourceInUse\w*|DeleteConflict|\w*NotEmpty\w*",
+         # ... and a resource not yet (or no longer) in the state the call needs: an ordering problem
+         (r"DependencyViolation|ResourceInUse\w*|DeleteConflict|\w*NotEmpty\w*|Incorrect\w*State\w*",
           _I + r"\bin use\b|not empty|has dependen|dependent object|still (?:attached|associated|referenced|has)|"
           r"cannot be deleted|can ?not delete|must (?:detach|delete|remove)"),
          rules._dependency_violation),
@@ -147,14 +156,15 @@ GENERIC: tuple[Rule, ...] = (
          rules._network),
     _sig("generic.health-timeout", "health_timeout", rules.CFN_TROUBLESHOOTING,
          (_I + r"did not stabili[sz]e|failed to stabili[sz]e|timed out|time ?out|did not receive (?:a )?response|"
-          r"resource signal|health ?checks?|unhealthy|did not (?:become|reach) (?:ready|healthy|a stable)",),
+          r"resource signal|health ?checks?|unhealthy|did not (?:become|reach) (?:ready|healthy|a stable)|"
+          r"failed to join|NodeCreationFailure",),
          _generic("health_timeout", "the resource did not become ready in time",
                   "Find what kept it from becoming ready (its logs, the custom resource's Lambda log, the "
                   "instance's boot log), fix that, then retry.")),
     Rule("notfound.resource", "not_found", False,
          rules.CFN_TROUBLESHOOTING + "#troubleshooting-errors-invalid-value-or-unsupported-resource-property",
          (r"\S+ does not exist|NotFound(?:Exception)?|NoSuch\w+|could not be found|cannot be found|(?i:not found)",
-          _I + r"does(?:n't| not) exist|no longer exists|unable to (?:find|locate)"),
+          _I + r"does(?:n't| not) exist|no longer exists|unable to (?:find|locate)|no default (?:vpc|subnet)"),
          rules._not_found),
     Rule("config.invalid-value", "invalid_config", False,
          rules.CFN_TROUBLESHOOTING + "#troubleshooting-errors-invalid-value-or-unsupported-resource-property",
