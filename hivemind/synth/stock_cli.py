@@ -26,6 +26,7 @@ from typing import Callable, Mapping
 from ..errors import HivemindError
 from ..plan import DeploymentPlan, apply_stage
 from ..render.options import RenderOptions
+from ..state.models import DeploymentStatus
 from .source import load_plan_arg
 
 NO_DEPLOYMENT = "none"
@@ -154,7 +155,7 @@ def resolve(context: Callable[[str], object] | Mapping[str, object]) -> StockRen
     if deployment_arg != NO_DEPLOYMENT:
         deployment_id = deployment_arg or plan.name  # type: ignore[union-attr]
         state = _load_state(deployment_id, plan.region if plan else None, explicit=deployment_arg is not None)
-        if state is not None and state.status.value == "destroyed":
+        if state is not None and state.status is DeploymentStatus.DESTROYED:
             if deployment_arg is not None:
                 raise ContextError(f"deployment {deployment_id} is destroyed: nothing to reproduce "
                                    "(pass -c deployment=none to render the plan)")

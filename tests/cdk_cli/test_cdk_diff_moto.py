@@ -72,12 +72,15 @@ def test_cdk_diff_after_hivemind_deploy_shows_no_differences(cdk_cli, aws, repo,
     assert "Number of stacks with differences: 1" in output
     assert "UserData" in output and "s3:GetObject" in output
 
-    # (c) The README's commands, as written (they read the plan from examples/, the same app).
+    # (c) The README's commands, as written (they read the plan from examples/, the same app), on a
+    # machine that never deployed it (a CI runner): the state comes from SSM.
     commands = readme_cdk_commands()
     assert [c.split()[2] for c in commands] == ["synth", "diff"], commands
+    fresh = {**env, "HIVEMIND_HOME": str(tmp_path / "fresh-home")}
     for command in commands:
-        ran = subprocess.run(command, shell=True, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+        ran = subprocess.run(command, shell=True, cwd=ROOT, env=fresh, capture_output=True, text=True, timeout=600)
         assert ran.returncode == 0, (command, ran.stderr[-3000:])
+        assert f"{NAME}: reproducing deployment {NAME} (v1; blue 100%)" in ran.stderr
         if " diff" in command:
             no_differences(ran, FIRST_STACKS)
     assert templates(ROOT / "cdk.out") == deployed_templates()
