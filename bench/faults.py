@@ -14,7 +14,7 @@ for rollback), so one fault's wreckage never becomes the next fault's starting p
 subprocesses get HIVEMIND_AWS_ERROR_BUDGET (default 20 s) so the outage rows give up quickly.
 
     .venv/bin/python bench/faults.py [--faults "none,outage 503"] [--commands "status,update"]
-        [--error-budget 20] [--timeout 240]
+        [--error-budget 20] [--timeout 240] [--json]
 
 A command is an argv after `hivemind` (or `-c CODE` for a Python snippet), the deployment whose
 state is shown afterwards, and an optional setup callable run before each fault.
@@ -32,7 +32,7 @@ import tempfile
 import time
 import urllib.request
 import warnings
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -222,6 +222,7 @@ def main() -> int:
     parser.add_argument("--faults", default=",".join(FAULTS), help="comma-separated fault names")
     parser.add_argument("--commands", default=",".join(COMMANDS), help="comma-separated command names")
     parser.add_argument("--timeout", type=float, default=240, help="seconds before a run is killed")
+    parser.add_argument("--json", action="store_true", help="one JSON object per row instead of the table")
     parser.add_argument("--error-budget", type=float, default=20,
                         help="HIVEMIND_AWS_ERROR_BUDGET of the runs: seconds of AWS errors before giving up")
     args = parser.parse_args()
@@ -256,52 +257,72 @@ def main() -> int:
     env = dict(os.environ, AWS_ENDPOINT_URL=proxy.url, HIVEMIND_AWS_ERROR_BUDGET=f"{args.error_budget:g}")
 
     started_all = time.monotonic()
-    print(f"{'fault':<13} {'command':<14} {'exit':>4} {'time':>8}  state afterwards (proxy calls) | stderr: first line, or the error")
+    if not args.json:
+        print(f"{'fault':<13} {'command':<14} {'exit':>4} {'time':>8}  state afterwards (proxy calls) "
+              "| stderr: first line, or the error [setup]")
     try:
         for fault in faults:
             for name in commands:
-                command = COMMANDS[name]
-                setup_started = time.monotonic()
-                if command.setup is not None:
-                    try:
-                        command.setup(bench)
-                    except Exception as exc:  # a setup that fails is a row, not the end of the matrix
-                        print(f"{fault:<13} {name:<14} SETUP FAILED: {exc.__class__.__name__}: {str(exc)[:120]}",
-                              flush=True)
-                        continue
-                setup_s = time.monotonic() - setup_started
-                argv = [arg.format(repo=bench.repo) for arg in command.argv]
-                argv = [sys.executable, *argv] if argv[0] == "-c" else [sys.executable, "-m", "hivemind", *argv]
-                proxy.configure(**FAULTS[fault])
-                started = time.monotonic()
-                try:
-                    proc = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL,
-                                          capture_output=True, text=True, timeout=args.timeout)
-                    code, err = str(proc.returncode), proc.stderr
-                except subprocess.TimeoutExpired as exc:
-                    code, err = "kill", (exc.stderr or b"").decode() if isinstance(exc.stderr, bytes) else (exc.stderr or "")
-                elapsed = time.monotonic() - started
-                stats = proxy.stats()
-                proxy.clear()
-                print(row(fault, name, code, elapsed, _state_after(moto_endpoint, home, command.deployment),
-                          stats, err) + (f" [setup {setup_s:.0f} s]" if command.setup else ""), flush=True)
+                result = run_row(bench, proxy, env, fault, name, timeout=args.timeout)
+                print(json.dumps(asdict(result)) if args.json else result.line(), flush=True)
     finally:
         proxy.stop()
         server.stop()
-    print(f"total {time.monotonic() - started_all:.0f} s, error budget {args.error_budget:g} s", flush=True)
+    if not args.json:
+        print(f"total {time.monotonic() - started_all:.0f} s, error budget {args.error_budget:g} s", flush=True)
     return 0
 
 
-def row(fault: str, command: str, code: str, elapsed: float, state: str, stats: dict, stderr: str) -> str:
-    """One matrix line: fault, command, exit code, seconds, state afterwards, proxy calls, what was said."""
-    faulted = stats["calls"] - stats.get("pass", 0)
-    lines = [ln for ln in stderr.strip().splitlines() if ln.strip()]
+@dataclass
+class Row:
+    fault: str
+    command: str
+    exit: str            # the exit code, "kill" (timed out) or "setup" (the setup failed; nothing ran)
+    seconds: float       # until the command finished or gave up
+    state: str           # afterwards: SSM head, local state.json, stacks standing
+    calls: int           # AWS calls through the proxy, and how many were faulted
+    faulted: int
+    said: str            # a failure's last stderr line (its error), else the first; TRACEBACK if one was printed
+    setup_seconds: float | None
+
+    def line(self) -> str:
+        setup = f" [setup {self.setup_seconds:.0f} s]" if self.setup_seconds is not None else ""
+        return (f"{self.fault:<13} {self.command:<14} {self.exit:>4} {self.seconds:7.1f}s  {self.state} "
+                f"(calls {self.calls}, faulted {self.faulted}) | {self.said}{setup}")
+
+
+def run_row(bench: Bench, proxy, env: dict, fault: str, name: str, *, timeout: float) -> Row:
+    """Set the deployment up (straight on moto), run the command through the proxy with `fault`."""
+    command = COMMANDS[name]
+    setup_started = time.monotonic()
+    if command.setup is not None:
+        try:
+            command.setup(bench)
+        except Exception as exc:  # a setup that fails is a row, not the end of the matrix
+            return Row(fault, name, "setup", 0.0, "-", 0, 0, f"{exc.__class__.__name__}: {str(exc)[:120]}",
+                       time.monotonic() - setup_started)
+    setup_s = time.monotonic() - setup_started if command.setup is not None else None
+    argv = [arg.replace("{repo}", str(bench.repo)) for arg in command.argv]
+    argv = [sys.executable, *argv] if argv[0] == "-c" else [sys.executable, "-m", "hivemind", *argv]
+    proxy.configure(**FAULTS[fault])
+    started = time.monotonic()
+    try:
+        proc = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=timeout)
+        code, err = str(proc.returncode), proc.stderr
+    except subprocess.TimeoutExpired as exc:
+        code, err = "kill", (exc.stderr or b"").decode() if isinstance(exc.stderr, bytes) else (exc.stderr or "")
+    elapsed = time.monotonic() - started
+    stats = proxy.stats()
+    proxy.clear()
+    lines = [ln for ln in err.strip().splitlines() if ln.strip()]
     # The error a command ends with is its last line; a success's first line says what it did.
     said = (lines[-1] if code not in ("0", "kill") and lines else lines[0] if lines else "-")[:110]
     if any("Traceback" in ln for ln in lines):
         said = "TRACEBACK: " + lines[-1][:100]
-    return (f"{fault:<13} {command:<14} {code:>4} {elapsed:7.1f}s  {state} "
-            f"(calls {stats['calls']}, faulted {faulted}) | {said}")
+    return Row(fault, name, code, round(elapsed, 1), _state_after(bench.moto, bench.home, command.deployment),
+               stats["calls"], stats["calls"] - stats.get("pass", 0), said,
+               round(setup_s, 1) if setup_s is not None else None)
 
 
 if __name__ == "__main__":
