@@ -57,8 +57,9 @@ def lint_template(stack: str, template: dict, region: str) -> list[Finding]:
     """cfn-lint findings of one template for `region`."""
     from cfnlint.decode import decode_str
 
-    # cfn-lint's decoder marks nodes with positions that some rules rely on.
-    decoded, errors = decode_str(json.dumps(template))
+    # cfn-lint's decoder marks nodes with positions that some rules rely on. Not ASCII-escaped:
+    # its decoder refuses the \ud83d\ude80 surrogate pairs an emoji (any non-BMP character) becomes.
+    decoded, errors = decode_str(json.dumps(template, ensure_ascii=False))
     matches = list(errors) if errors else list(_runner(region).validate_template(decoded))
     findings = []
     for match in matches:
