@@ -78,8 +78,11 @@ def _load_state(deployment_id: str, region: str | None, *, explicit: bool):
     from ..state.local import read_local
     from ..state.store import DeploymentNotFound
 
-    if not explicit and read_local(deployment_id) is None and not aws_configured():
-        return None  # offline, never deployed from here: nothing to reproduce
+    if not aws_configured():
+        # Offline: this machine's copy is all there is (no wait on an AWS that cannot answer).
+        local = read_local(deployment_id)
+        if local is not None or not explicit:
+            return local
     try:
         return load_state(deployment_id, region)
     except DeploymentNotFound:

@@ -111,7 +111,6 @@ def test_bad_context_is_one_clear_error(plan_file, context, message):
     ({"release": "v9"}, "has no release v9 (releases: v1)"),
     ({"release": "latest"}, "-c release= takes a release label like v2"),
     ({"colors": "green"}, "-c colors= only applies without a deployment"),
-    ({"deployment": "other-app"}, "unknown deployment|no AWS credentials"),
 ])
 def test_bad_context_with_a_deployment(plan_file, context, message):
     deployed(plan_file)
@@ -126,3 +125,10 @@ def test_app_main_exits_with_one_line(plan_file, capsys):
     with pytest.raises(SystemExit) as exited:
         main({"plan": str(plan_file), "stage": "prod"}.get)
     assert exited.value.code == "error: -c stage= must be stage-1 or production"
+
+
+def test_an_explicit_unknown_deployment_is_an_error(aws, plan_file):
+    """Not in the local state nor in SSM (the moto server): named in one line."""
+    with pytest.raises(HivemindError, match="unknown deployment 'other-app' in us-east-1") as raised:
+        resolve({"deployment": "other-app"})
+    assert "\n" not in str(raised.value)
