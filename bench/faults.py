@@ -268,6 +268,8 @@ def main() -> int:
     finally:
         proxy.stop()
         server.stop()
+        shutil.rmtree(home, ignore_errors=True)
+        shutil.rmtree(bench.repo.parent, ignore_errors=True)
     if not args.json:
         print(f"total {time.monotonic() - started_all:.0f} s, error budget {args.error_budget:g} s", flush=True)
     return 0

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import re
 import secrets
 import sys
 from pathlib import Path
@@ -133,7 +135,7 @@ def test_a_secret_value_in_the_plan_env_is_refused_without_echoing_it(aws, repo,
             assert next(iter(env)) in last  # the variable is named...
     assert scan_outputs(run.outputs, values) == []  # ...its value never
     assert boto3.client("cloudformation", region_name=REGION).describe_stacks()["Stacks"] == []
-    assert scan_home(Path(__import__("os").environ["HIVEMIND_HOME"]), values) == {}
+    assert scan_home(Path(os.environ["HIVEMIND_HOME"]), values) == {}
 
 
 def _secret_answer(values: dict[str, str]):
@@ -153,9 +155,32 @@ def _secret_answer(values: dict[str, str]):
     return answer
 
 
-def test_planted_secrets_appear_nowhere_after_a_full_lifecycle(aws, repo, run, monkeypatch):
-    import os
+def test_an_aws_error_carrying_a_secret_is_never_echoed(aws, repo, run, monkeypatch):
+    """Every AWS call answers 503 with the values in its message, so each command stops at its first
+    call, wherever that is (the lock's bootstrap lookup, the state read, the stack listing)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from faultproxy import FaultProxy
 
+    values = plant()
+    monkeypatch.setattr("faultproxy.unavailable_response", _secret_answer(values))
+    monkeypatch.setenv("HIVEMIND_AWS_ERROR_BUDGET", "1")
+    proxy = FaultProxy(aws).start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
+    try:
+        proxy.configure(outage="503")
+        # (Each takes about 25 s: botocore's ten adaptive attempts per call.)
+        for argv in (("deploy", str(repo), "--stage-1", "--yes"), ("status", NAME, "--json"), ("list",),
+                     ("destroy", NAME, "--yes")):
+            code, out, err = run(*argv)
+            assert code != 0 and "Traceback" not in err, (argv, out, err)
+        assert proxy.stats().get("outage", 0) > 0
+    finally:
+        proxy.stop()
+    assert scan_outputs(run.outputs, values) == []
+    assert scan_home(Path(os.environ["HIVEMIND_HOME"]), values) == {}
+
+
+def test_planted_secrets_appear_nowhere_after_a_full_lifecycle(aws, repo, run, monkeypatch):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from faultproxy import FaultProxy
 
@@ -237,10 +262,12 @@ def test_planted_secrets_appear_nowhere_after_a_full_lifecycle(aws, repo, run, m
         code, out, err = run(*argv)
         assert "Traceback" not in err, (argv, err)
     # Another engineer adds `hivemind report`: part of the lifecycle once it exists.
-    if "report" in run("--help")[1]:
-        for argv in (("report", NAME), ("report", NAME, "--json")):
+    if re.search(r"^\W*report\s", run("--help")[1], re.MULTILINE):
+        written = repo.parent / "report.html"
+        for argv in (("report", NAME), ("report", NAME, "--format", "html", "--output", str(written))):
             code, out, err = run(*argv)
-            assert "Traceback" not in err, (argv, err)
+            assert code == 0 and "Traceback" not in err, (argv, err)
+        assert written.stat().st_size > 0 and leaks_in(written.read_bytes(), values) == []
     templates_leaks.update(scan_aws(values, templates=True))
 
     code, out, err = run("destroy", NAME, "--yes", "--json")
@@ -255,5 +282,11 @@ def test_planted_secrets_appear_nowhere_after_a_full_lifecycle(aws, repo, run, m
     # The scan can see the values: the user's own secret stores hold them.
     assert leaks_in(boto3.client("ssm", region_name=REGION).get_parameter(
         Name="/orders/database-password", WithDecryption=True)["Parameter"]["Value"].encode(), values)
-    # and it saw everything that ran.
-    assert len(run.outputs) >= 20 and len(list(home.rglob("*"))) > 5
+    # and it saw everything that ran: the outputs, and every kind of file HiveMind keeps.
+    assert len(run.outputs) >= 20
+    kept = [path.relative_to(home).as_posix() for path in home.rglob("*") if path.is_file()]
+    for kind in ("/state.json", ".md", ".template.json", ".tar.gz"):
+        assert any(name.endswith(kind) for name in kept), (kind, kept)
+    # The plan in the state names the secrets by reference, as it should.
+    state_text = (home / "deployments" / NAME / "state.json").read_text()
+    assert "/orders/database-password" in state_text and stripe_arn in state_text
