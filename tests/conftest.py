@@ -22,6 +22,11 @@ def _isolated_env(tmp_path_factory, monkeypatch):
     # boto3 must never find a real config or credentials file on the developer's machine.
     monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+    # boto3 sessions cache the credentials (and config) they resolved: one test's moto credentials
+    # must not follow the next test, which may expect none.
+    from hivemind import aws
+
+    aws._session.cache_clear()
 
 
 # --- AWS: a real moto server on 127.0.0.1, reached over HTTP by boto3 and by CLI subprocesses ---
