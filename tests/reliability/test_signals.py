@@ -1,6 +1,7 @@
 """SIGTERM (a CI runner cancelling the job, `kill`) and SIGHUP (the terminal closed) end a real
-`hivemind deploy` process the way Ctrl-C does: the operation records `interrupted`, the status is
-not left in progress, the lease is released, and the exit code is 128 + the signal (143, 129)."""
+`hivemind deploy` process the way Ctrl-C (SIGINT) does: the operation records `interrupted`, the
+status is not left in progress, the lease is released, and the exit code is 128 + the signal
+(143, 129; 130 for Ctrl-C)."""
 from __future__ import annotations
 
 import json
@@ -66,9 +67,10 @@ def _signal_during(proc: subprocess.Popen, phase: str, signum: int, limit: float
 
 @pytest.mark.parametrize("signum, phase, code", [
     (signal.SIGTERM, "execute", 143),   # change sets executing: CloudFormation may still be working
+    (signal.SIGINT, "execute", 130),    # Ctrl-C in the terminal, the same moment
     (signal.SIGHUP, "synth", 129),      # before anything changed in AWS: the deployment as it was
-])
-def test_a_signal_mid_deploy_is_recorded_as_interrupted_and_releases_the_lease(aws, repo, signum, phase, code):
+], ids=["SIGTERM-execute", "SIGINT-execute", "SIGHUP-synth"])
+def test_a_signal_mid_deploy_is_recorded_as_interrupted_and_releases_the_lease(aws, repo, cli, signum, phase, code):
     proc = _deploy_process(repo)
     try:
         _signal_during(proc, phase, signum)
@@ -97,6 +99,10 @@ def test_a_signal_mid_deploy_is_recorded_as_interrupted_and_releases_the_lease(a
     assert stored.revision == mine.revision and stored.operations[-1].status == "interrupted"
     lease = read_lease(NAME, REGION)                         # the lease was released, not left to expire
     assert lease is not None and lease.released and live_lease(NAME, REGION) is None
+    if phase == "execute":
+        status, out, err = cli("status", NAME, "--json")        # `status` afterwards: not in progress
+        assert status == 0, err
+        assert json.loads(out)["status"] == "failed"
 
     # And the next run completes (in-process, with short waiter delays: the same workflow).
     result = deploy(repo, stage="stage-1", yes=True, waiter_delays=(0.01, 0.01), poll_interval=0.01)
