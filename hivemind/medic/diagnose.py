@@ -13,6 +13,7 @@ from .patches import PatchRejected, check_patch
 
 if TYPE_CHECKING:
     from ..state.models import DeploymentState
+    from .classifier import TextClassifier
 
 
 def _safe_unknown(text: str, note: str, evidence: Evidence | None = None) -> Diagnosis:
@@ -45,7 +46,7 @@ def _agent(ctx: rules.Context, chain: list[str], fallback: Diagnosis) -> Diagnos
         answer, error = run_medic_agent(case, llm)
         if answer is None:
             return fallback.model_copy(update={"fix": f"{fallback.fix} (agent: {error})"})
-        update: dict = {"rule": "agent", "evidence": fallback.evidence}
+        update: dict = {"rule": "agent", "evidence": fallback.evidence, "confidence": None}
         if answer.plan_patch:
             if plan is None:
                 update["plan_patch"] = None
@@ -62,22 +63,48 @@ def _agent(ctx: rules.Context, chain: list[str], fallback: Diagnosis) -> Diagnos
         return fallback.model_copy(update={"fix": f"{fallback.fix} (agent failed: {exc.__class__.__name__})"})
 
 
-def _diagnose(ctx: rules.Context, chain: list[str], use_agent: bool) -> Diagnosis:
+def _learned(ctx: rules.Context, chain: list[str], classifier: "TextClassifier | None") -> Diagnosis | None:
+    """The text classifier's answer for a text no rule matched; None below its threshold or on any trouble
+    (scikit-learn missing, a model error): the catalogue's answer stands."""
+    try:
+        from .classifier import shipped
+        from .signatures import CATEGORY_ADVICE, category_source
+
+        if not ctx.message.strip():
+            return None
+        prediction = (classifier or shipped()).predict(ctx.message)
+        if prediction.category == "unknown":
+            return None
+        what, fix = CATEGORY_ADVICE[prediction.category]
+        return Diagnosis(
+            category=prediction.category, retry_alone_fixes=prediction.retry, rule=f"classifier:{prediction.category}",
+            root_cause=f"{what} (no rule matches; the text reads like the corpus' {prediction.category} failures, "
+                       f"{prediction.confidence:.0%} confident): {one_line(ctx.message, limit=300)}",
+            fix=f"{fix} See {category_source(prediction.category)}", confidence=round(prediction.confidence, 3),
+            evidence=rules.evidence_of(ctx, chain))
+    except Exception:  # noqa: BLE001 - the Medic never fails its caller
+        return None
+
+
+def _diagnose(ctx: rules.Context, chain: list[str], use_agent: bool,
+              classifier: "TextClassifier | None" = None) -> Diagnosis:
     try:
         found = rules.diagnose(ctx, chain)
         if found is not None:
             return found
-        fallback = rules.unknown(ctx, chain)
+        fallback = _learned(ctx, chain, classifier) or rules.unknown(ctx, chain)
     except Exception as exc:  # noqa: BLE001
         return _safe_unknown(ctx.message, f"medic error: {exc.__class__.__name__}")
     return _agent(ctx, chain, fallback) if use_agent else fallback
 
 
-def diagnose_message(text: str, resource_type: str | None = None, *, use_agent: bool = True) -> Diagnosis:
-    """Diagnose one AWS / CloudFormation error text (no AWS reads)."""
+def diagnose_message(text: str, resource_type: str | None = None, *, use_agent: bool = True,
+                     classifier: "TextClassifier | None" = None) -> Diagnosis:
+    """Diagnose one AWS / CloudFormation error text (no AWS reads). `classifier`: a text classifier to use
+    instead of the shipped one (the accuracy tests train one without the batch they measure)."""
     try:
         ctx = rules.Context(message=str(text or "").strip(), resource_type=resource_type or None)
-        return _diagnose(ctx, [], use_agent)
+        return _diagnose(ctx, [], use_agent, classifier)
     except Exception as exc:  # noqa: BLE001
         return _safe_unknown(str(text), f"medic error: {exc.__class__.__name__}")
 

@@ -59,11 +59,14 @@ class Diagnosis(BaseModel):
     fix: str = Field(description="What to change or run")
     retry_alone_fixes: RetryVerdict = Field(
         description='true, false, or "sometimes" (transient or ordering: a retry may pass, a change is the reliable fix)')
-    rule: str = Field(description="The catalogue rule's id, or 'agent'")
+    rule: str = Field(description="The catalogue rule's id, 'classifier:<category>', or 'agent'")
     evidence: Evidence = Field(default_factory=Evidence)
     plan_patch: list[dict[str, Any]] | None = Field(
         default=None, description="A JSON Patch (RFC 6902) on the plan (hivemind.yaml), or null")
     commands: list[str] = Field(default_factory=list, description="Commands to run, if any")
+    confidence: float | None = Field(
+        default=None, ge=0, le=1, description="The text classifier's probability for the category (rule "
+                                              "'classifier:<category>'); null for a rule or the agent")
 
     @field_validator("root_cause", "fix")
     @classmethod

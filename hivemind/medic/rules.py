@@ -817,12 +817,12 @@ RULES_BY_ID = {rule.id: rule for rule in RULES}
 _HANDLER_CODE = re.compile(r"\s*\(RequestToken: [^)]*HandlerErrorCode: \w+\)")
 
 
-def match(ctx: Context) -> tuple[Rule, re.Match, Context] | None:
-    """The first rule matching the message (without its HandlerErrorCode, then with it), the match, and the
-    context it matched in."""
+def match(ctx: Context, catalogue: tuple[Rule, ...] | None = None) -> tuple[Rule, re.Match, Context] | None:
+    """The first rule of `catalogue` (default: every tier) matching the message (without its HandlerErrorCode,
+    then with it), the match, and the context it matched in."""
     stripped = _HANDLER_CODE.sub("", ctx.message)
     for candidate in ((replace(ctx, message=stripped),) if stripped != ctx.message else ()) + (ctx,):
-        for rule in tiers():
+        for rule in catalogue or tiers():
             found = rule.match(candidate)
             if found:
                 return rule, found, candidate
@@ -834,9 +834,9 @@ def evidence_of(ctx: Context, chain: list[str] | None = None) -> Evidence:
                     reason=ctx.message, chain=chain or [])
 
 
-def diagnose(ctx: Context, chain: list[str] | None = None) -> Diagnosis | None:
-    """The catalogue's diagnosis, or None when no rule matches."""
-    matched = match(ctx)
+def diagnose(ctx: Context, chain: list[str] | None = None, catalogue: tuple[Rule, ...] | None = None) -> Diagnosis | None:
+    """The catalogue's diagnosis (`catalogue`: the rules to try, default every tier), or None when no rule matches."""
+    matched = match(ctx, catalogue)
     if matched is None:
         return None
     rule, found, matched_ctx = matched

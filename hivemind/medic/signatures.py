@@ -42,6 +42,34 @@ CATEGORY_RETRY: dict[str, RetryVerdict] = {
     "health_timeout": False, "not_found": False, "invalid_config": False,
 }
 
+# What a category means and what to do about it, in plain words, for an answer that names no rule (the text
+# classifier's): the specific explanation and any plan patch only come from a rule that matched.
+CATEGORY_ADVICE: dict[str, tuple[str, str]] = {
+    "stack_state": ("the stack is in a state that refuses this operation",
+                    "Let the running operation finish, or bring the stack back to a stable state, then retry."),
+    "kms": ("a KMS key refused the request (its key policy, its state, or its grants)",
+            "Check the key's policy and state (enabled, not pending deletion) for the role that used it."),
+    "permission": ("the caller is not allowed to perform an action this deployment needs",
+                   "Add the missing action to the deploying role's policy (the message names it), then retry."),
+    "capacity": ("AWS has no capacity for this resource in the zone or region requested right now",
+                 "Retry later, or choose another instance size, family or Availability Zone."),
+    "throttling": ("AWS throttled the request or answered with a transient error", "Retry; it should pass."),
+    "quota": ("an account quota or a service limit was reached",
+              "Raise the quota in Service Quotas, or ask for fewer of the resource."),
+    "name_conflict": ("a resource with that name already exists", "Choose another name, or delete or import the "
+                                                                  "existing resource."),
+    "dependency": ("the operation ran into another resource that depends on this one or that it depends on",
+                   "Remove or detach the dependent resource first, or let the other operation finish, then retry."),
+    "network": ("a network connection to or from AWS failed",
+                "Check the endpoint, the region, the VPC routes and security groups, then retry."),
+    "health_timeout": ("the resource did not become ready in time",
+                       "Find what kept it from becoming ready (its logs, the instance's boot log), fix that, retry."),
+    "not_found": ("something the deployment refers to does not exist",
+                  "Check the name, id or region of the resource the message names, or create it first."),
+    "invalid_config": ("a property or parameter value is not valid for this resource",
+                       "Correct the value the message names in hivemind.yaml, then retry."),
+}
+
 _EXPLAIN_DOC = "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/troubleshooting.html"
 
 
@@ -178,3 +206,8 @@ GENERIC: tuple[Rule, ...] = (
           r"(?:needs?|has) to be specified|must be specified|exactly one of"),
          rules._invalid_value),
 )
+
+
+def category_source(category: str) -> str:
+    """The AWS page the generic tier cites for a category."""
+    return next(rule.source for rule in GENERIC if rule.category == category)

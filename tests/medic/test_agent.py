@@ -67,11 +67,19 @@ def test_a_patch_that_does_not_validate_is_dropped(llm_env, event_log, make_plan
     assert diagnosis.plan_patch is None and "not valid" in diagnosis.fix
 
 
-def test_malformed_answers_fall_back_to_unknown_with_the_raw_event(llm_env, event_log, make_plan):
+def _without_agent():
+    """What the Medic answers for ODD with no agent: no rule matches it; the text classifier's low-confidence
+    guess, else unknown."""
+    diagnosis = diagnose_message(ODD, use_agent=False)
+    assert diagnosis.rule == "unknown" or diagnosis.rule.startswith("classifier:")
+    return diagnosis.category, diagnosis.rule
+
+
+def test_malformed_answers_fall_back_to_the_catalogues_answer_with_the_raw_event(llm_env, event_log, make_plan):
     llm_env.push(answer("{category: capacity"), answer({"category": "gremlins", "root_cause": "x"}),
                  answer("I think it is DNS."))
     diagnosis = diagnose_events(_events(event_log), client_request_token=TOKEN, plan=make_plan())
-    assert diagnosis.category == "unknown" and diagnosis.rule == "unknown"
+    assert (diagnosis.category, diagnosis.rule) == _without_agent()
     assert diagnosis.evidence.reason == ODD and "invalid structured answer" in diagnosis.fix
     assert len(llm_env.requests) == 3  # the answer and two repairs
     assert "gremlins" not in diagnosis.model_dump_json()  # never a made-up category
@@ -80,9 +88,9 @@ def test_malformed_answers_fall_back_to_unknown_with_the_raw_event(llm_env, even
 def test_server_errors_fall_back_and_never_raise(llm_env, event_log, make_plan):
     llm_env.push(status(500), status(500))
     diagnosis = diagnose_events(_events(event_log), client_request_token=TOKEN, plan=make_plan())
-    assert diagnosis.category == "unknown" and "server error 500" in diagnosis.fix
+    assert (diagnosis.category, diagnosis.rule) == _without_agent() and "server error 500" in diagnosis.fix
     assert diagnosis.evidence.reason == ODD
-    assert diagnose_message(ODD).category == "unknown"  # the second 500
+    assert (diagnose_message(ODD).category, diagnose_message(ODD).rule) == _without_agent()  # the second 500
 
 
 def test_a_known_signature_never_asks_the_model(llm_env):
@@ -90,9 +98,9 @@ def test_a_known_signature_never_asks_the_model(llm_env):
     assert llm_env.requests == []
 
 
-def test_no_key_means_no_request_and_unknown(llm_server, event_log, make_plan):
+def test_no_key_means_no_request_and_the_catalogues_answer(llm_server, event_log, make_plan):
     diagnosis = diagnose_events(_events(event_log), client_request_token=TOKEN, plan=make_plan())
-    assert diagnosis.category == "unknown" and llm_server.requests == []
+    assert (diagnosis.category, diagnosis.rule) == _without_agent() and llm_server.requests == []
 
 
 def test_the_template_and_log_tools_read_aws_read_only(aws, llm_env, event_log, make_plan):

@@ -51,8 +51,9 @@ def test_message_json(capsys):
     data = json.loads(out)
     assert code == 0 and err == ""
     assert set(data) == {"category", "root_cause", "fix", "retry_alone_fixes", "rule", "evidence", "plan_patch",
-                         "commands"}
+                         "commands", "confidence"}
     assert data["category"] == "throttling" and data["retry_alone_fixes"] is True
+    assert data["confidence"] is None  # a rule matched: only the text classifier gives a confidence
 
 
 def test_message_with_resource_type_prints_plain_words(capsys):
