@@ -28,8 +28,9 @@ Keyword arguments:
 - `on_wait`: called once with one line ("waiting up to ... held by ...") when waiting starts.
 
 The block receives the Lease (or None with `remote=False`); `lease.check()` raises if the lease
-was broken (`hivemind unlock --force`) or taken over, and `save_state` refuses to write AWS for
-a deployment whose lease this process lost. Re-entrant within one process: an inner
+was broken (`hivemind unlock --force`) or taken over, `save_state` refuses to write AWS for
+a deployment whose lease this process lost, and every `Operation.phase` renews and checks it
+first (a broken run stops before its next phase). Re-entrant within one process: an inner
 `deployment_lock` on a deployment this process already holds joins the outer one as it is
 (same lease or none), whatever its own arguments.
 """
