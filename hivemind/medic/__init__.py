@@ -3,8 +3,11 @@
 Every entry point returns a `Diagnosis` and never raises into its caller:
 `{category, root_cause, fix, retry_alone_fixes, rule, evidence, plan_patch, commands}` (see models).
 The deterministic rule catalogue (rules.py, each rule citing the AWS page it follows) answers first;
-an unknown signature goes to the agent (hivemind.agents.medic_agent) when an LLM is configured
-(OPENAI_API_KEY / OPENAI_BASE_URL), else the answer is `unknown` with the raw event.
+a text no rule matches goes to the text classifier (classifier.py, trained once per process on the
+shipped corpus of labelled AWS failure texts: rule `classifier:<category>`, its `confidence`, never a
+plan patch), and below its threshold the answer is `unknown` with the raw event. When an LLM is
+configured (OPENAI_API_KEY / OPENAI_BASE_URL) the agent (hivemind.agents.medic_agent) answers instead
+of that fallback, which stays the answer when the agent fails.
 
     diagnose_message(text, resource_type=None, *, use_agent=True) -> Diagnosis
         Any AWS / CloudFormation error text. Reads nothing from AWS.

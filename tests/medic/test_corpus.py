@@ -1,15 +1,21 @@
-"""The rule catalogue on real AWS / CloudFormation failure texts (tests/medic/data/corpus.json), no key.
+"""The Medic on real AWS / CloudFormation failure texts (hivemind/medic/data/corpus.json), no key.
 
-Held-out entries were collected in batches (heldout, heldout2..heldout6), each after the rules of its time were
-written, and measured before any rule change: those first-measurement figures are the honest accuracy on text never
-seen (recorded in the corpus' "first_measurement" and "about", printed below). Entries a later rule was widened for
-moved to train. The issue's bar, category >= 85 % and retry_alone_fixes >= 80 %, is kept here on the entries still
-held out: a guard that a rule change does not break what was never tuned on, not a measure of generalisation."""
+Held-out entries were collected in batches (heldout, heldout2..heldout8; an entry's id names its batch, also after
+it moved to train), each measured before any change prompted by it: those first measurements are the honest accuracy
+on text never seen (recorded in the corpus' "first_measurement" and "about", printed below).
+
+The bar of the issue (category >= 85 %, retry_alone_fixes >= 80 %) is asserted leaving one batch out at a time: for
+each batch, the text classifier is trained on every other entry and the batch is diagnosed as first collected. The
+rules were written with batches heldout..heldout7 in view, so for those only the classifier's part is out of sample;
+heldout8 was measured once, with nothing tuned on it (the corpus records that figure)."""
 from __future__ import annotations
 
 import re
 
+import time
+
 from hivemind.medic import CATEGORIES, diagnose_message
+from hivemind.medic.classifier import TextClassifier
 from hivemind.medic.rules import tiers
 
 from .conftest import CORPUS, FIRST_MEASUREMENT
@@ -43,21 +49,35 @@ def _batch(entry_id: str) -> str:
     return entry_id.rsplit("-", 1)[0]
 
 
-def test_heldout_accuracy_meets_the_bar(capsys):
-    """The guard on the entries still held out; the honest figures are the first measurements, printed per batch."""
-    category, retry, misses = _accuracy("heldout")
-    first = FIRST_MEASUREMENT
+def test_leave_one_batch_out_meets_the_bar(capsys):
+    """Every batch diagnosed by the shipped Medic path, with a classifier trained without that batch."""
+    per_batch, misses, seconds = {}, [], []
+    for batch in sorted({_batch(e["id"]) for e in CORPUS} - {"train"}, key=lambda b: (len(b), b)):
+        started = time.perf_counter()
+        model = TextClassifier([e for e in CORPUS if _batch(e["id"]) != batch], retry_model=True)
+        seconds.append(time.perf_counter() - started)
+        tested = [e for e in CORPUS if _batch(e["id"]) == batch]
+        category = retry = 0
+        for entry in tested:
+            got = diagnose_message(entry["message"], use_agent=False, classifier=model)
+            category += got.category == entry["category"]
+            retry += got.retry_alone_fixes == entry["retry_alone_fixes"]
+            if got.category != entry["category"] or got.retry_alone_fixes != entry["retry_alone_fixes"]:
+                misses.append(f"{entry['id']}: {entry['category']}/{entry['retry_alone_fixes']} -> "
+                              f"{got.category}/{got.retry_alone_fixes} ({got.rule})")
+        per_batch[batch] = (len(tested), category, retry)
+    n, category, retry = (sum(v[i] for v in per_batch.values()) for i in range(3))
     with capsys.disabled():
-        print(f"\nmedic held-out now: category {category:.1%}, retry_alone_fixes {retry:.1%}; misses: {misses}")
-        for batch, m in first.items():
-            print(f"medic {batch} at first measurement: category {m['category']}/{m['entries']} "
-                  f"({m['category'] / m['entries']:.0%}), retry_alone_fixes {m['retry']}/{m['entries']} "
-                  f"({m['retry'] / m['entries']:.0%})")
-        total = {k: sum(m[k] for m in first.values()) for k in ("entries", "category", "retry")}
-        print(f"medic pooled at first measurement: category {total['category'] / total['entries']:.0%}, "
-              f"retry_alone_fixes {total['retry'] / total['entries']:.0%}")
-    assert category >= 0.85, misses
-    assert retry >= 0.80, misses
+        for batch, (size, c, r) in per_batch.items():
+            first = FIRST_MEASUREMENT[batch]
+            print(f"\nmedic {batch}: leave-one-batch-out category {c / size:.0%}, retry_alone_fixes {r / size:.0%}; "
+                  f"at first measurement {first['category'] / size:.0%} / {first['retry'] / size:.0%}", end="")
+        total = {k: sum(m[k] for m in FIRST_MEASUREMENT.values()) for k in ("entries", "category", "retry")}
+        print(f"\nmedic pooled: leave-one-batch-out category {category / n:.1%}, retry_alone_fixes {retry / n:.1%}; at "
+              f"first measurement {total['category'] / total['entries']:.0%} / {total['retry'] / total['entries']:.0%}; "
+              f"classifier training {max(seconds):.2f} s at most; misses: {misses}")
+    assert category / n >= 0.85, misses
+    assert retry / n >= 0.80, misses
 
 
 def test_first_measurements_are_recorded_for_every_batch():
