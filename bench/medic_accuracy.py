@@ -105,7 +105,8 @@ def measure(entries: list[dict], batches: list[str], thresholds: list[float]) ->
 
 
 # The commit at which each batch was collected and measured, with the rules of that time unchanged in it.
-AS_THEN = {"heldout4": "6320f4b", "heldout5": "aa3df9b", "heldout6": "f8b4ef3", "heldout7": "70728a1"}
+AS_THEN = {"heldout4": "6320f4b", "heldout5": "aa3df9b", "heldout6": "f8b4ef3", "heldout7": "70728a1",
+           "heldout8": "39d9759"}
 BATCH_ORDER = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8")
 
 _OLD_CATALOGUE = """
