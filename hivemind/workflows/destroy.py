@@ -34,6 +34,7 @@ from typing import Callable
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
 from ..aws import aws_errors, client
+from ..deploy.cfn import is_missing_stack
 from ..deploy.errors import DeployError
 from ..redact import one_line
 from ..render.names import database_identifier, stack_name
@@ -110,6 +111,7 @@ def destroy(deployment_id: str, *, yes: bool = False, keep_data: bool = False, s
 
         _final_snapshot(op, result, state, databases, skip=skip_final_snapshot, keep_data=keep_data, tuning=tuning)
         _protection_off(op, state, found, keep_data=keep_data, tuning=tuning)
+        _termination_protection_off(op, state, scope)
         failures = _delete_stacks(op, state, scope, tuning=tuning)
         _delete_artifacts(op, state)
 
@@ -303,6 +305,32 @@ def _protection_off(op: Operation, state, found: janitor.Discovery, *, keep_data
         engine = rollout.engine()
         previews, _ = rollout.preview(engine, specs)
         rollout.execute(engine, previews)
+
+
+def _termination_protection_off(op: Operation, state, scope: set[str]) -> None:
+    """`upgrade --to-production` turns on termination protection (a stack setting, not a resource)
+    on the data and network stacks; the destroy the user just confirmed lifts it on the stacks it
+    deletes. Kept stacks (--keep-data) keep theirs."""
+    cfn = client("cloudformation", state.plan.region)
+    protected = []
+    for name in sorted(scope):
+        with aws_errors(f"reading {name}"):
+            try:
+                stacks = cfn.describe_stacks(StackName=name)["Stacks"]
+            except ClientError as exc:
+                if is_missing_stack(exc):
+                    continue
+                raise
+        if stacks and stacks[0].get("EnableTerminationProtection"):
+            protected.append(name)
+    if not protected:
+        op.skip("termination protection", "off on every stack to delete")
+        return
+    with op.phase("termination protection", status=S.DESTROYING, detail=", ".join(protected)):
+        op.changed_aws = True
+        for name in protected:
+            with aws_errors(f"turning off termination protection on {name}"):
+                cfn.update_termination_protection(StackName=name, EnableTerminationProtection=False)
 
 
 # --- delete the stacks ---
