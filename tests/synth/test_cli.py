@@ -128,4 +128,6 @@ def test_app_py_without_plan_context_fails_cleanly(tmp_path):
     env = os.environ | {"CDK_OUTDIR": str(tmp_path), "CDK_CONTEXT_JSON": "{}"}
     proc = subprocess.run([sys.executable, str(REPO / "app.py")], cwd=REPO, env=env, capture_output=True, text=True)
     assert proc.returncode != 0
-    assert proc.stderr.strip().splitlines() == ["error: pass the plan with -c plan=PATH (a hivemind.yaml or a repository directory)"]
+    assert proc.stderr.strip().splitlines() == [
+        "error: pass the plan with -c plan=PATH (a hivemind.yaml or a repository directory) "
+        "or a deployment with -c deployment=ID"]
