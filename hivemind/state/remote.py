@@ -29,9 +29,9 @@ import json
 import zlib
 from datetime import datetime
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
 
-from ..aws import AwsError, aws_errors, client
+from ..aws import CONNECT_MAX_ATTEMPTS, AwsError, aws_errors, client
 from .local import StateError, parse_state
 from .models import DeploymentState, DeploymentSummary
 
@@ -61,10 +61,33 @@ def _decode(payload: str) -> str:
     return zlib.decompress(base64.b64decode(payload)).decode("utf-8")
 
 
+_DESCRIPTION = "HiveMind deployment state (managed by hivemind; do not edit)"
+
+
 def _put(ssm, name: str, value: str) -> int:
     return int(ssm.put_parameter(Name=name, Value=value, Type="String", Tier="Standard", Overwrite=True,
-                                 Description="HiveMind deployment state (managed by hivemind; do not edit)"
-                                 ).get("Version", 0))
+                                 Description=_DESCRIPTION).get("Version", 0))
+
+
+def _is_ours(head: dict | None, record: dict) -> bool:
+    return bool(head) and head.get("sha256") == record["sha256"] and stored_revision(head) == record["revision"]
+
+
+def _put_head(ssm, deployment_id: str, value: str, record: dict) -> tuple[int, int]:
+    """Put the head; return its SSM version and how many of botocore's attempts may have stored it
+    too (a retried put whose first answer was lost stores the same head again). When the last
+    answer is lost (a reset connection, a read timeout) the write may have landed: the head is read
+    back, and ours stored means written; otherwise a later load would take our own landed write
+    for another machine's newer state."""
+    try:
+        response = ssm.put_parameter(Name=head_name(deployment_id), Value=value, Type="String", Tier="Standard",
+                                     Overwrite=True, Description=_DESCRIPTION)
+        return int(response.get("Version", 0)), int(response["ResponseMetadata"].get("RetryAttempts", 0))
+    except (ConnectionClosedError, ReadTimeoutError):
+        head, version = _read_head_versioned(ssm, deployment_id)
+        if _is_ours(head, record):
+            return version or 0, CONNECT_MAX_ATTEMPTS - 1
+        raise
 
 
 def stored_revision(head: dict | None) -> int:
@@ -109,16 +132,21 @@ def write_remote(state: DeploymentState, state_json: str) -> int:
                   "sha256": hashlib.sha256(payload.encode()).hexdigest()}
         inline = json.dumps({**record, "parts": 0, "data": payload}, separators=(",", ":"))
         if len(inline) <= STANDARD_TIER_MAX:
-            written = _put(ssm, head_name(state.id), inline)
+            written, attempts = _put_head(ssm, state.id, inline, record)
             parts = 0
         else:
             chunks = [payload[i:i + PART_SIZE] for i in range(0, len(payload), PART_SIZE)]
             for index, chunk in enumerate(chunks):
                 _put(ssm, part_name(state.id, index), chunk)
             parts = len(chunks)
-            written = _put(ssm, head_name(state.id), json.dumps({**record, "parts": parts}, separators=(",", ":")))
+            written, attempts = _put_head(ssm, state.id, json.dumps({**record, "parts": parts}, separators=(",", ":")),
+                                          record)
         _delete_parts_from(ssm, state.id, parts)
     expected = (ssm_version or 0) + 1
+    if written and expected < written <= expected + attempts and _is_ours(_read_head(ssm, state.id), record):
+        # botocore retried a put whose first answer was lost (a reset connection): its attempts
+        # stored the same head, so SSM counts more versions, all ours.
+        written = expected
     if written and written != expected:
         # Another write of the head landed between our check and our write (a writer without the
         # lease): ours is stored, theirs may be lost. Say so instead of pretending all is well.

@@ -87,6 +87,12 @@ def load_state(deployment_id: str, region: str | None = None) -> DeploymentState
             return local
         if newer is None:
             return local
+        if _later_record_of_the_same_operation(local, newer):
+            # The stored revision is this machine's own write whose answer was lost (a reset
+            # connection); the local copy was saved after it by the same operation and knows more.
+            local.revision = newer.revision
+            write_local(serialize_state(local), deployment_id)
+            return local
         write_local(serialize_state(newer), deployment_id)
         return newer
     region = default_region(region)
@@ -103,6 +109,13 @@ def load_state(deployment_id: str, region: str | None = None) -> DeploymentState
         raise DeploymentNotFound(f"unknown deployment '{deployment_id}' in {region} (see `hivemind list`)")
     write_local(serialize_state(state), deployment_id)  # also rebuilds a corrupt state.json
     return state
+
+
+def _later_record_of_the_same_operation(local: DeploymentState, stored: DeploymentState) -> bool:
+    if not local.operations or not stored.operations:
+        return False
+    return (local.operations[-1].id == stored.operations[-1].id and stored.updated_at is not None
+            and local.updated_at is not None and local.updated_at > stored.updated_at)
 
 
 def list_deployments(region: str | None = None) -> list[DeploymentSummary]:

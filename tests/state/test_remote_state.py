@@ -142,3 +142,83 @@ def test_load_falls_back_to_the_local_cache_when_aws_is_unreachable(aws, make_pl
     hm_aws._session.cache_clear()
     assert load_state("orders-api").id == "orders-api"
     hm_aws._session.cache_clear()
+
+
+def _record(state, op_id: str, status: str):
+    from hivemind.state.models import OperationRecord
+
+    state.operations.append(OperationRecord(id=op_id, action="deploy", client_request_token=op_id, status=status))
+
+
+def test_a_put_whose_answer_was_lost_but_landed_counts_as_written(aws, make_plan, monkeypatch):
+    """A reset connection after SSM stored the head: the head is read back; ours stored = written."""
+    from botocore.exceptions import ConnectionClosedError
+
+    from hivemind.state import remote
+
+    state = DeploymentState.new(make_plan())
+    save_state(state)
+    real_client, lost = remote.client, []
+
+    def note_the_name(params, context, **_):
+        import json
+
+        context["parameter"] = json.loads(params["body"]).get("Name")  # SSM speaks JSON
+
+    def lose_the_first_head_answer(parsed, context, **_):
+        if context.get("parameter") == head_name("orders-api") and not lost:
+            lost.append(parsed.get("Version"))
+            raise ConnectionClosedError(endpoint_url="http://ssm")  # stored, but the answer never came
+
+    def client(service, region):
+        made = real_client(service, region)
+        made.meta.events.register("before-call.ssm.PutParameter", note_the_name)
+        made.meta.events.register("after-call.ssm.PutParameter", lose_the_first_head_answer)
+        return made
+
+    monkeypatch.setattr(remote, "client", client)
+    append_history(state, "deploy", "executed", status="completed")
+    save_state(state)  # no error: the write landed
+    assert lost and state.revision == 2
+    assert load_state("orders-api").status.value == "completed"
+
+
+def test_the_same_operations_later_local_record_beats_its_own_landed_write(aws, make_plan):
+    """The write of revision 2 landed but its answer was lost (the local copy still says based on 1),
+    then the same operation recorded its failure locally only: the local record is the truth, and it
+    is rebased on revision 2 so the next save is not refused. Seen with 30 % connection resets."""
+    state = DeploymentState.new(make_plan())
+    _record(state, "hm-deploy-1", "running")
+    save_state(state)                                    # r1
+    append_history(state, "deploy", "change sets", status="provisioning")
+    save_state(state)                                    # r2 landed ...
+    state.revision = 1                                   # ... but its answer was lost
+    state.operations[-1].status = "failed"
+    append_history(state, "deploy", "failed before any change", status="pending")
+    save_state(state, remote=False)
+    loaded = load_state("orders-api")
+    assert loaded.status.value == "pending" and loaded.operations[-1].status == "failed"
+    assert loaded.revision == 2
+    append_history(loaded, "deploy", "again", status="completed")
+    save_state(loaded)                                   # based on r2: accepted
+    assert loaded.revision == 3
+
+
+def test_another_operations_newer_copy_still_wins(aws, make_plan):
+    import json
+
+    from hivemind.state import state_path
+
+    state = DeploymentState.new(make_plan())
+    _record(state, "hm-deploy-1", "succeeded")
+    save_state(state)                                    # r1, this machine
+    laptop = json.loads(state_path("orders-api").read_text())
+    ci = load_state("orders-api")
+    _record(ci, "hm-update-2", "succeeded")
+    append_history(ci, "update", "v2", status="completed")
+    save_state(ci)                                       # r2, another machine's operation
+    laptop["operations"][-1]["status"] = "failed"        # the laptop's own, later edit of its older operation
+    laptop["updated_at"] = "2099-01-01T00:00:00Z"
+    state_path("orders-api").write_text(json.dumps(laptop))
+    loaded = load_state("orders-api")
+    assert loaded.operations[-1].id == "hm-update-2" and loaded.revision == 2
