@@ -14,6 +14,16 @@ _LEAKY_ENV = (
 )
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist's loadgroup, each file runs on one worker (module-scoped deployments are
+    made once); the stock-CDK-CLI files share one group: they all write the repository's cdk.out."""
+    for item in items:
+        path = item.path.relative_to(config.rootpath)
+        group = "cdk-cli" if path.parts[:2] == ("tests", "cdk_cli") else str(path)
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path_factory, monkeypatch):
     for name in _LEAKY_ENV:
