@@ -37,6 +37,14 @@ def _isolated_env(tmp_path_factory, monkeypatch):
     from hivemind import aws
 
     aws._session.cache_clear()
+    # rich fixes a console's width when COLUMNS is set as it is made (a test's COLUMNS, a CLI runner's):
+    # the CLI's shared consoles follow each test's own COLUMNS instead.
+    import sys
+
+    cli_app = sys.modules.get("hivemind.cli.app")
+    if cli_app is not None:
+        for console in (cli_app.console, cli_app.err_console):
+            monkeypatch.setattr(console, "_width", None)
 
 
 # --- AWS: a real moto server on 127.0.0.1, reached over HTTP by boto3 and by CLI subprocesses ---
